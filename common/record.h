@@ -1,0 +1,117 @@
+/* record.h: grokmon record streams (docs/records.md) over msgpack-c.
+ *
+ * A stream is a sequence of msgpack maps with string keys and a "type". The
+ * first record is a `header`; the reader validates it, keeps it (and any
+ * header of a later concatenated stream) for provenance, and does not return
+ * headers from record_reader_next. Numeric vectors are msgpack bin holding
+ * little-endian elements whose type the schema fixes (schema.h).
+ *
+ * Ownership: a record returned by record_reader_next lives until the next call
+ * or record_reader_close. Getters that return vectors malloc a copy that the
+ * caller frees. Nothing here prints or exits. */
+#ifndef GM_RECORD_H
+#define GM_RECORD_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "output.h"
+
+#define GM_FORMAT_NAME "grokmon"
+#define GM_SCHEMA_VERSION 1
+
+/* ---- reading --------------------------------------------------------- */
+
+typedef struct record_reader record_reader;
+
+/* Open path (NULL or "-": stdin), plain or LZ4, and read its header.
+ * Empty input, a first record that is not a header, or a header of another
+ * format or schema version is an error. */
+record_reader *record_reader_open(const char *path, gm_error *err);
+
+/* 1: *rec is the next non-header record; 0: clean end; -1: error
+ * (truncated or corrupt stream, not a map, no "type"), with the input name,
+ * record number and byte offset in the message. */
+int record_reader_next(record_reader *r, const msgpack_object **rec, gm_error *err);
+
+/* "file.mpk: record 12 at byte 3456" for the record last returned. Use it
+ * with gm_error_where when a field of that record is bad. */
+const char *record_reader_where(record_reader *r);
+const char *record_reader_name(const record_reader *r);
+
+/* Headers seen so far, each as packed msgpack bytes (for provenance). */
+size_t record_reader_header_count(const record_reader *r);
+void record_reader_header_bytes(const record_reader *r, size_t i,
+                                const char **bytes, size_t *len);
+/* The first header, unpacked (valid while r is open). */
+const msgpack_object *record_reader_header(const record_reader *r);
+
+void record_reader_close(record_reader *r); /* accepts NULL */
+
+/* ---- looking inside a record (a msgpack map) -------------------------- */
+
+/* The value under key, or NULL if absent. */
+const msgpack_object *record_get(const msgpack_object *map, const char *key);
+/* The record's "type" as a NUL-terminated copy in buf (truncated to cap). */
+const char *record_type(const msgpack_object *map, char *buf, size_t cap);
+int record_is_type(const msgpack_object *map, const char *type);
+
+/* Typed getters: 0 on success, -1 with err naming the key when the field is
+ * missing or of the wrong kind. Strings are malloc'd NUL-terminated copies. */
+int record_get_str(const msgpack_object *m, const char *key, char **out, gm_error *err);
+int record_get_i64(const msgpack_object *m, const char *key, int64_t *out, gm_error *err);
+int record_get_f64(const msgpack_object *m, const char *key, double *out, gm_error *err);
+int record_get_bool(const msgpack_object *m, const char *key, int *out, gm_error *err);
+/* Vectors: the bin length must be a multiple of the element size; *n is the
+ * element count; *out is a malloc'd copy (NULL when n == 0). */
+int record_get_f32s(const msgpack_object *m, const char *key, float **out, size_t *n, gm_error *err);
+int record_get_f64s(const msgpack_object *m, const char *key, double **out, size_t *n, gm_error *err);
+int record_get_u32s(const msgpack_object *m, const char *key, uint32_t **out, size_t *n, gm_error *err);
+int record_get_u16s(const msgpack_object *m, const char *key, uint16_t **out, size_t *n, gm_error *err);
+/* Is the value nil (or absent)? */
+int record_is_nil(const msgpack_object *m, const char *key);
+
+/* ---- writing --------------------------------------------------------- */
+
+typedef struct record_writer record_writer;
+
+/* Takes ownership of out (committed or aborted by close/abort). */
+record_writer *record_writer_create(gm_output *out, gm_error *err);
+
+/* The packer to build one record with: msgpack_pack_map(pk, n) and then n
+ * key/value pairs (the pack_kv_* helpers below), then record_writer_end. */
+msgpack_packer *record_writer_packer(record_writer *w);
+/* Marks the end of one record; flushes buffered bytes now and then. */
+int record_writer_end(record_writer *w, gm_error *err);
+
+/* Write the stream header: stage name and version, its options (a packer
+ * callback writes a map, e.g. cli_pack_options), and the headers of its
+ * inputs (any number of readers, may be 0). */
+typedef void (*record_pack_fn)(msgpack_packer *pk, const void *ctx);
+int record_writer_header(record_writer *w, const char *stage, const char *version,
+                         record_pack_fn pack_options, const void *options_ctx,
+                         record_reader *const *inputs, size_t n_inputs, gm_error *err);
+
+/* Copy a record through unchanged (pass-through of types a stage does not handle). */
+int record_writer_copy(record_writer *w, const msgpack_object *rec, gm_error *err);
+
+/* Flush, finish the output and rename it into place; frees w. */
+int record_writer_close(record_writer *w, gm_error *err);
+/* Drop everything written, remove the temporary file; frees w. Accepts NULL. */
+void record_writer_abort(record_writer *w);
+
+/* Pack helpers: key then value. Vectors go out as bin, little-endian. */
+void pack_str(msgpack_packer *pk, const char *s);
+void pack_kv_str(msgpack_packer *pk, const char *key, const char *val);
+void pack_kv_i64(msgpack_packer *pk, const char *key, int64_t val);
+void pack_kv_f64(msgpack_packer *pk, const char *key, double val);
+void pack_kv_bool(msgpack_packer *pk, const char *key, int val);
+void pack_kv_nil(msgpack_packer *pk, const char *key);
+void pack_kv_f32s(msgpack_packer *pk, const char *key, const float *v, size_t n);
+void pack_kv_f64s(msgpack_packer *pk, const char *key, const double *v, size_t n);
+void pack_kv_u32s(msgpack_packer *pk, const char *key, const uint32_t *v, size_t n);
+void pack_kv_u16s(msgpack_packer *pk, const char *key, const uint16_t *v, size_t n);
+
+#endif
