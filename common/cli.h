@@ -84,4 +84,16 @@ void cli_progress_finish(cli_progress *p);
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 
+
+
+/* Table entries every stage shares (put them in its option table). */
+#define CLI_OPT_OUTPUT(dest) \
+    {"output", 'o', CLI_STRING, (dest), "FILE", "write to FILE (atomically; a .lz4 name compresses) instead of stdout", 0, 0, 1}
+#define CLI_OPT_COMPRESS(dest) \
+    {"compress", 'z', CLI_FLAG, (dest), NULL, "compress the output with LZ4 frames", 0, 0, 1}
+#define CLI_OPT_PROGRESS(dest) \
+    {"progress", 0, CLI_FLAG, (dest), NULL, "show progress on stderr even when it is not a terminal", 0, 0, 1}
+#define CLI_OPT_THREADS(dest) \
+    {"threads", 0, CLI_INT, (dest), "N", "worker threads", 1, 1024, 1}
+#define CLI_OPT_END {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0, 0, 0}
 #endif

@@ -1,0 +1,150 @@
+/* input.c: bytes from a file or stdin, LZ4 frames decompressed on the fly.
+ * A frame is recognised by its magic at the start of the input and right
+ * after each frame ends; bytes that do not start with a frame magic there are
+ * passed through as plain data until the end. It does not look at msgpack. */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lz4frame.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RAW_CAP (1 << 16)
+#define LZ4_MAGIC 0x184D2204u
+#define LZ4_SKIPPABLE_MASK 0xFFFFFFF0u
+#define LZ4_SKIPPABLE_MAGIC 0x184D2A50u
+
+enum mode { AT_BOUNDARY, IN_FRAME, PLAIN };
+
+struct gm_input {
+    int fd;
+    char *name;
+    unsigned char raw[RAW_CAP]; /* bytes read from fd, not yet consumed */
+    size_t raw_pos, raw_len;
+    int eof;
+    enum mode mode;
+    LZ4F_dctx *dctx;
+    int lz4_seen;
+    uint64_t raw_offset;        /* file offset of raw[raw_pos] */
+};
+
+gm_input *gm_input_open(const char *path, gm_error *err)
+{
+    gm_input *in = calloc(1, sizeof *in);
+    if (!in) {
+        gm_fail(err, GM_ENOMEM, "out of memory opening input");
+        return NULL;
+    }
+    if (!path || strcmp(path, "-") == 0) {
+        in->fd = STDIN_FILENO;
+        in->name = strdup("stdin");
+    } else {
+        in->fd = open(path, O_RDONLY | O_CLOEXEC);
+        in->name = strdup(path);
+        if (in->fd < 0) {
+            gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+            gm_input_close(in);
+            return NULL;
+        }
+    }
+    if (!in->name) {
+        gm_fail(err, GM_ENOMEM, "out of memory opening input");
+        gm_input_close(in);
+        return NULL;
+    }
+    return in;
+}
+
+/* Refill raw so that at least `want` bytes are buffered, unless at EOF. */
+static int fill(gm_input *in, size_t want, gm_error *err)
+{
+    if (in->raw_pos > 0 && in->raw_len - in->raw_pos < want) {
+        memmove(in->raw, in->raw + in->raw_pos, in->raw_len - in->raw_pos);
+        in->raw_len -= in->raw_pos;
+        in->raw_pos = 0;
+    }
+    while (!in->eof && in->raw_len - in->raw_pos < want && in->raw_len < RAW_CAP) {
+        ssize_t n = read(in->fd, in->raw + in->raw_len, RAW_CAP - in->raw_len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return gm_fail(err, GM_EIO, "%s: read failed: %s", in->name, strerror(errno));
+        }
+        if (n == 0)
+            in->eof = 1;
+        in->raw_len += (size_t)n;
+    }
+    return 0;
+}
+
+static void consume(gm_input *in, size_t n)
+{
+    in->raw_pos += n;
+    in->raw_offset += n;
+}
+
+static uint32_t read_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int gm_input_read(gm_input *in, void *buf, size_t cap, size_t *got, gm_error *err)
+{
+    *got = 0;
+    while (*got == 0 && cap > 0) {
+        if (fill(in, in->mode == AT_BOUNDARY ? 4 : 1, err) < 0)
+            return -1;
+        size_t avail = in->raw_len - in->raw_pos;
+        if (avail == 0) {
+            if (in->mode == IN_FRAME)
+                return gm_fail(err, GM_EDATA, "%s: truncated LZ4 frame at byte %llu",
+                               in->name, (unsigned long long)in->raw_offset);
+            return 0; /* clean end */
+        }
+        if (in->mode == AT_BOUNDARY) {
+            uint32_t magic = avail >= 4 ? read_le32(in->raw + in->raw_pos) : 0;
+            if (magic == LZ4_MAGIC || (magic & LZ4_SKIPPABLE_MASK) == LZ4_SKIPPABLE_MAGIC) {
+                if (!in->dctx && LZ4F_isError(LZ4F_createDecompressionContext(&in->dctx, LZ4F_VERSION)))
+                    return gm_fail(err, GM_ENOMEM, "%s: cannot create LZ4 context", in->name);
+                in->mode = IN_FRAME;
+                in->lz4_seen = 1;
+            } else {
+                in->mode = PLAIN;
+            }
+        }
+        if (in->mode == PLAIN) {
+            size_t n = avail < cap ? avail : cap;
+            memcpy(buf, in->raw + in->raw_pos, n);
+            consume(in, n);
+            *got = n;
+            continue;
+        }
+        size_t src = avail, dst = cap;
+        size_t hint = LZ4F_decompress(in->dctx, buf, &dst, in->raw + in->raw_pos, &src, NULL);
+        if (LZ4F_isError(hint)) {
+            return gm_fail(err, GM_EDATA, "%s: corrupt LZ4 frame near byte %llu: %s", in->name,
+                           (unsigned long long)in->raw_offset, LZ4F_getErrorName(hint));
+        }
+        consume(in, src);
+        *got = dst;
+        if (hint == 0)
+            in->mode = AT_BOUNDARY; /* frame complete: another may follow */
+    }
+    return 0;
+}
+
+const char *gm_input_name(const gm_input *in) { return in->name; }
+int gm_input_is_lz4(const gm_input *in) { return in->lz4_seen; }
+
+void gm_input_close(gm_input *in)
+{
+    if (!in)
+        return;
+    if (in->fd > STDIN_FILENO)
+        close(in->fd);
+    LZ4F_freeDecompressionContext(in->dctx);
+    free(in->name);
+    free(in);
+}

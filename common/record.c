@@ -1,0 +1,515 @@
+/* record.c: reading and writing grokmon record streams (docs/records.md) with
+ * msgpack-c's streaming unpacker and packer. Headers are validated and kept
+ * for provenance; every other record is handed to the stage. The unpacker's
+ * CONTINUE at end of input means a truncated record, which is an error (the
+ * msgpack-c 4.0 pitfall in style.md), never a clean end. */
+#include "record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "input.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "grokmon writes vectors as little-endian bin with memcpy; add byte swapping for this target"
+#endif
+
+#define READ_CHUNK (1 << 16)
+#define FLUSH_AT (1 << 18)
+
+typedef struct packed_bytes {
+    char *bytes;
+    size_t len;
+} packed_bytes;
+
+struct record_reader {
+    gm_input *in;
+    msgpack_unpacker unpacker;
+    msgpack_unpacked current;       /* the record last returned */
+    msgpack_unpacked first_header;  /* the stream's header, unpacked */
+    packed_bytes *headers;
+    size_t n_headers;
+    uint64_t fed;                   /* decompressed bytes given to the unpacker */
+    uint64_t record_no;             /* 1-based number of the current record */
+    uint64_t record_offset;         /* its byte offset in the decompressed stream */
+    int eof;
+    char where[768];
+};
+
+static uint64_t parse_position(const record_reader *r)
+{
+    return r->fed - (r->unpacker.used - r->unpacker.off);
+}
+
+static void set_where(record_reader *r, uint64_t record_no, uint64_t offset)
+{
+    snprintf(r->where, sizeof r->where, "%s: record %llu at byte %llu%s", gm_input_name(r->in),
+             (unsigned long long)record_no, (unsigned long long)offset,
+             gm_input_is_lz4(r->in) ? " of the decompressed stream" : "");
+}
+
+/* Next msgpack object of any kind into r->current: 1, 0 at a clean end, -1. */
+static int next_object(record_reader *r, gm_error *err)
+{
+    uint64_t start = parse_position(r);
+    for (;;) {
+        msgpack_unpack_return ret = msgpack_unpacker_next(&r->unpacker, &r->current);
+        if (ret == MSGPACK_UNPACK_SUCCESS) {
+            r->record_no++;
+            r->record_offset = start;
+            set_where(r, r->record_no, start);
+            return 1;
+        }
+        if (ret != MSGPACK_UNPACK_CONTINUE) {
+            set_where(r, r->record_no + 1, start);
+            return gm_fail(err, GM_EDATA, "%s: corrupt record stream: %s (%s)",
+                           gm_input_name(r->in),
+                           ret == MSGPACK_UNPACK_NOMEM_ERROR ? "record too large or corrupt"
+                                                             : "not valid msgpack",
+                           r->where);
+        }
+        if (r->eof) {
+            if (msgpack_unpacker_message_size(&r->unpacker) > 0) {
+                set_where(r, r->record_no + 1, start);
+                return gm_fail(err, GM_EDATA, "%s: truncated record: the stream ends inside it (%s)",
+                               gm_input_name(r->in), r->where);
+            }
+            return 0;
+        }
+        if (!msgpack_unpacker_reserve_buffer(&r->unpacker, READ_CHUNK))
+            return gm_fail(err, GM_ENOMEM, "%s: out of memory reading records", gm_input_name(r->in));
+        size_t got;
+        if (gm_input_read(r->in, msgpack_unpacker_buffer(&r->unpacker),
+                          msgpack_unpacker_buffer_capacity(&r->unpacker), &got, err) < 0)
+            return -1;
+        if (got == 0)
+            r->eof = 1;
+        msgpack_unpacker_buffer_consumed(&r->unpacker, got);
+        r->fed += got;
+    }
+}
+
+static int str_equals(const msgpack_object *o, const char *s)
+{
+    size_t n = strlen(s);
+    return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+           memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+/* Validate a header record and keep its bytes. */
+static int keep_header(record_reader *r, const msgpack_object *h, gm_error *err)
+{
+    if (!str_equals(record_get(h, "format"), GM_FORMAT_NAME))
+        return gm_fail(err, GM_EDATA, "%s: not a grokmon stream: header format is not \"%s\" (%s)",
+                       gm_input_name(r->in), GM_FORMAT_NAME, r->where);
+    const msgpack_object *v = record_get(h, "schema_version");
+    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != GM_SCHEMA_VERSION)
+        return gm_fail(err, GM_EDATA,
+                       "%s: unsupported schema version %lld (this build reads version %d) (%s)",
+                       gm_input_name(r->in),
+                       v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (long long)v->via.u64
+                       : v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (long long)v->via.i64
+                                                                          : -1LL,
+                       GM_SCHEMA_VERSION, r->where);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_object(&pk, *h);
+    packed_bytes *grown = realloc(r->headers, (r->n_headers + 1) * sizeof *grown);
+    if (!grown || !sb.data) {
+        msgpack_sbuffer_destroy(&sb);
+        free(grown == r->headers ? NULL : grown);
+        return gm_fail(err, GM_ENOMEM, "out of memory keeping a header");
+    }
+    r->headers = grown;
+    r->headers[r->n_headers].bytes = msgpack_sbuffer_release(&sb);
+    r->headers[r->n_headers].len = sb.size;
+    r->n_headers++;
+    return 0;
+}
+
+record_reader *record_reader_open(const char *path, gm_error *err)
+{
+    record_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        gm_fail(err, GM_ENOMEM, "out of memory opening a record stream");
+        return NULL;
+    }
+    msgpack_unpacked_init(&r->current);
+    msgpack_unpacked_init(&r->first_header);
+    if (!msgpack_unpacker_init(&r->unpacker, READ_CHUNK)) {
+        free(r);
+        gm_fail(err, GM_ENOMEM, "out of memory opening a record stream");
+        return NULL;
+    }
+    r->in = gm_input_open(path, err);
+    if (!r->in)
+        goto fail;
+    int got = next_object(r, err);
+    if (got < 0)
+        goto fail;
+    if (got == 0) {
+        gm_fail(err, GM_EDATA, "%s: empty input: no header record", gm_input_name(r->in));
+        goto fail;
+    }
+    const msgpack_object *h = &r->current.data;
+    if (h->type != MSGPACK_OBJECT_MAP || !str_equals(record_get(h, "type"), "header")) {
+        gm_fail(err, GM_EDATA, "%s: not a grokmon stream: the first record is not a header (%s)",
+                gm_input_name(r->in), r->where);
+        goto fail;
+    }
+    if (keep_header(r, h, err) < 0)
+        goto fail;
+    size_t off = 0;
+    if (msgpack_unpack_next(&r->first_header, r->headers[0].bytes, r->headers[0].len, &off) !=
+        MSGPACK_UNPACK_SUCCESS) {
+        gm_fail(err, GM_ENOMEM, "out of memory keeping a header");
+        goto fail;
+    }
+    return r;
+fail:
+    record_reader_close(r);
+    return NULL;
+}
+
+int record_reader_next(record_reader *r, const msgpack_object **rec, gm_error *err)
+{
+    for (;;) {
+        int got = next_object(r, err);
+        if (got <= 0)
+            return got;
+        const msgpack_object *o = &r->current.data;
+        if (o->type != MSGPACK_OBJECT_MAP)
+            return gm_fail(err, GM_EDATA, "%s: record is not a map (%s)", gm_input_name(r->in), r->where);
+        const msgpack_object *type = record_get(o, "type");
+        if (!type || type->type != MSGPACK_OBJECT_STR)
+            return gm_fail(err, GM_EDATA, "%s: record has no \"type\" string (%s)",
+                           gm_input_name(r->in), r->where);
+        if (str_equals(type, "header")) { /* a concatenated stream begins */
+            if (keep_header(r, o, err) < 0)
+                return -1;
+            continue;
+        }
+        *rec = o;
+        return 1;
+    }
+}
+
+const char *record_reader_where(record_reader *r) { return r->where; }
+const char *record_reader_name(const record_reader *r) { return gm_input_name(r->in); }
+size_t record_reader_header_count(const record_reader *r) { return r->n_headers; }
+
+void record_reader_header_bytes(const record_reader *r, size_t i, const char **bytes, size_t *len)
+{
+    *bytes = r->headers[i].bytes;
+    *len = r->headers[i].len;
+}
+
+const msgpack_object *record_reader_header(const record_reader *r) { return &r->first_header.data; }
+
+void record_reader_close(record_reader *r)
+{
+    if (!r)
+        return;
+    msgpack_unpacked_destroy(&r->current);
+    msgpack_unpacked_destroy(&r->first_header);
+    msgpack_unpacker_destroy(&r->unpacker);
+    for (size_t i = 0; i < r->n_headers; i++)
+        free(r->headers[i].bytes);
+    free(r->headers);
+    gm_input_close(r->in);
+    free(r);
+}
+
+/* ---- looking inside a record ----------------------------------------- */
+
+const msgpack_object *record_get(const msgpack_object *map, const char *key)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++)
+        if (str_equals(&map->via.map.ptr[i].key, key))
+            return &map->via.map.ptr[i].val;
+    return NULL;
+}
+
+const char *record_type(const msgpack_object *map, char *buf, size_t cap)
+{
+    const msgpack_object *t = record_get(map, "type");
+    if (cap == 0)
+        return buf;
+    buf[0] = 0;
+    if (t && t->type == MSGPACK_OBJECT_STR) {
+        size_t n = t->via.str.size < cap - 1 ? t->via.str.size : cap - 1;
+        memcpy(buf, t->via.str.ptr, n);
+        buf[n] = 0;
+    }
+    return buf;
+}
+
+int record_is_type(const msgpack_object *map, const char *type)
+{
+    return str_equals(record_get(map, "type"), type);
+}
+
+static int field_error(const msgpack_object *m, const char *key, const char *want, gm_error *err)
+{
+    char type[64];
+    record_type(m, type, sizeof type);
+    if (!record_get(m, key))
+        return gm_fail(err, GM_EDATA, "%s record lacks field \"%s\"", type, key);
+    return gm_fail(err, GM_EDATA, "%s record field \"%s\" is not %s", type, key, want);
+}
+
+int record_get_str(const msgpack_object *m, const char *key, char **out, gm_error *err)
+{
+    const msgpack_object *v = record_get(m, key);
+    if (!v || v->type != MSGPACK_OBJECT_STR)
+        return field_error(m, key, "a string", err);
+    char *s = malloc(v->via.str.size + 1);
+    if (!s)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    memcpy(s, v->via.str.ptr, v->via.str.size);
+    s[v->via.str.size] = 0;
+    *out = s;
+    return 0;
+}
+
+int record_get_i64(const msgpack_object *m, const char *key, int64_t *out, gm_error *err)
+{
+    const msgpack_object *v = record_get(m, key);
+    if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= INT64_MAX) {
+        *out = (int64_t)v->via.u64;
+        return 0;
+    }
+    if (v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *out = v->via.i64;
+        return 0;
+    }
+    return field_error(m, key, "an integer", err);
+}
+
+int record_get_f64(const msgpack_object *m, const char *key, double *out, gm_error *err)
+{
+    const msgpack_object *v = record_get(m, key);
+    if (v && (v->type == MSGPACK_OBJECT_FLOAT64 || v->type == MSGPACK_OBJECT_FLOAT32)) {
+        *out = v->via.f64;
+        return 0;
+    }
+    if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        *out = (double)v->via.u64;
+        return 0;
+    }
+    if (v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *out = (double)v->via.i64;
+        return 0;
+    }
+    return field_error(m, key, "a number", err);
+}
+
+int record_get_bool(const msgpack_object *m, const char *key, int *out, gm_error *err)
+{
+    const msgpack_object *v = record_get(m, key);
+    if (!v || v->type != MSGPACK_OBJECT_BOOLEAN)
+        return field_error(m, key, "a boolean", err);
+    *out = v->via.boolean;
+    return 0;
+}
+
+int record_is_nil(const msgpack_object *m, const char *key)
+{
+    const msgpack_object *v = record_get(m, key);
+    return !v || v->type == MSGPACK_OBJECT_NIL;
+}
+
+static int get_vector(const msgpack_object *m, const char *key, size_t elem, const char *what,
+                      void **out, size_t *n, gm_error *err)
+{
+    const msgpack_object *v = record_get(m, key);
+    if (!v || v->type != MSGPACK_OBJECT_BIN)
+        return field_error(m, key, what, err);
+    if (v->via.bin.size % elem != 0) {
+        char type[64];
+        return gm_fail(err, GM_EDATA, "%s record field \"%s\" holds %u bytes, not a whole number of %zu-byte elements",
+                       record_type(m, type, sizeof type), key, v->via.bin.size, elem);
+    }
+    *n = v->via.bin.size / elem;
+    *out = NULL;
+    if (*n == 0)
+        return 0;
+    *out = malloc(v->via.bin.size);
+    if (!*out)
+        return gm_fail(err, GM_ENOMEM, "out of memory reading field \"%s\"", key);
+    memcpy(*out, v->via.bin.ptr, v->via.bin.size);
+    return 0;
+}
+
+int record_get_f32s(const msgpack_object *m, const char *key, float **out, size_t *n, gm_error *err)
+{
+    return get_vector(m, key, 4, "an f32 vector (bin)", (void **)out, n, err);
+}
+int record_get_f64s(const msgpack_object *m, const char *key, double **out, size_t *n, gm_error *err)
+{
+    return get_vector(m, key, 8, "an f64 vector (bin)", (void **)out, n, err);
+}
+int record_get_u32s(const msgpack_object *m, const char *key, uint32_t **out, size_t *n, gm_error *err)
+{
+    return get_vector(m, key, 4, "a u32 vector (bin)", (void **)out, n, err);
+}
+int record_get_u16s(const msgpack_object *m, const char *key, uint16_t **out, size_t *n, gm_error *err)
+{
+    return get_vector(m, key, 2, "a u16 vector (bin)", (void **)out, n, err);
+}
+
+/* ---- writing --------------------------------------------------------- */
+
+struct record_writer {
+    gm_output *out;
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+};
+
+record_writer *record_writer_create(gm_output *out, gm_error *err)
+{
+    record_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        gm_output_abort(out);
+        gm_fail(err, GM_ENOMEM, "out of memory creating a record writer");
+        return NULL;
+    }
+    w->out = out;
+    msgpack_sbuffer_init(&w->buf);
+    msgpack_packer_init(&w->pk, &w->buf, msgpack_sbuffer_write);
+    return w;
+}
+
+msgpack_packer *record_writer_packer(record_writer *w) { return &w->pk; }
+
+static int flush(record_writer *w, gm_error *err)
+{
+    if (w->buf.size == 0)
+        return 0;
+    int rc = gm_output_write(w->out, w->buf.data, w->buf.size, err);
+    msgpack_sbuffer_clear(&w->buf);
+    return rc;
+}
+
+int record_writer_end(record_writer *w, gm_error *err)
+{
+    return w->buf.size >= FLUSH_AT ? flush(w, err) : 0;
+}
+
+int record_writer_header(record_writer *w, const char *stage, const char *version,
+                         record_pack_fn pack_options, const void *options_ctx,
+                         record_reader *const *inputs, size_t n_inputs, gm_error *err)
+{
+    msgpack_packer *pk = &w->pk;
+    msgpack_pack_map(pk, 7);
+    pack_kv_str(pk, "type", "header");
+    pack_kv_str(pk, "format", GM_FORMAT_NAME);
+    pack_kv_i64(pk, "schema_version", GM_SCHEMA_VERSION);
+    pack_kv_str(pk, "stage", stage);
+    pack_kv_str(pk, "version", version);
+    pack_str(pk, "options");
+    if (pack_options)
+        pack_options(pk, options_ctx);
+    else
+        msgpack_pack_map(pk, 0);
+    size_t total = 0;
+    for (size_t i = 0; i < n_inputs; i++)
+        total += inputs[i] ? inputs[i]->n_headers : 0;
+    pack_str(pk, "inputs");
+    msgpack_pack_array(pk, total);
+    for (size_t i = 0; i < n_inputs; i++)
+        for (size_t j = 0; inputs[i] && j < inputs[i]->n_headers; j++)
+            msgpack_sbuffer_write(&w->buf, inputs[i]->headers[j].bytes, inputs[i]->headers[j].len);
+    return record_writer_end(w, err);
+}
+
+int record_writer_copy(record_writer *w, const msgpack_object *rec, gm_error *err)
+{
+    msgpack_pack_object(&w->pk, *rec);
+    return record_writer_end(w, err);
+}
+
+int record_writer_close(record_writer *w, gm_error *err)
+{
+    int rc = flush(w, err);
+    if (rc == 0) {
+        rc = gm_output_commit(w->out, err);
+    } else {
+        gm_output_abort(w->out);
+    }
+    msgpack_sbuffer_destroy(&w->buf);
+    free(w);
+    return rc;
+}
+
+void record_writer_abort(record_writer *w)
+{
+    if (!w)
+        return;
+    gm_output_abort(w->out);
+    msgpack_sbuffer_destroy(&w->buf);
+    free(w);
+}
+
+/* ---- pack helpers ------------------------------------------------------ */
+
+void pack_str(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+void pack_kv_str(msgpack_packer *pk, const char *key, const char *val)
+{
+    pack_str(pk, key);
+    if (val)
+        pack_str(pk, val);
+    else
+        msgpack_pack_nil(pk);
+}
+
+void pack_kv_i64(msgpack_packer *pk, const char *key, int64_t val)
+{
+    pack_str(pk, key);
+    msgpack_pack_int64(pk, val);
+}
+
+void pack_kv_f64(msgpack_packer *pk, const char *key, double val)
+{
+    pack_str(pk, key);
+    msgpack_pack_double(pk, val);
+}
+
+void pack_kv_bool(msgpack_packer *pk, const char *key, int val)
+{
+    pack_str(pk, key);
+    if (val)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+void pack_kv_nil(msgpack_packer *pk, const char *key)
+{
+    pack_str(pk, key);
+    msgpack_pack_nil(pk);
+}
+
+static void pack_kv_bin(msgpack_packer *pk, const char *key, const void *v, size_t bytes)
+{
+    pack_str(pk, key);
+    msgpack_pack_bin(pk, bytes);
+    if (bytes)
+        msgpack_pack_bin_body(pk, v, bytes);
+}
+
+void pack_kv_f32s(msgpack_packer *pk, const char *key, const float *v, size_t n) { pack_kv_bin(pk, key, v, n * 4); }
+void pack_kv_f64s(msgpack_packer *pk, const char *key, const double *v, size_t n) { pack_kv_bin(pk, key, v, n * 8); }
+void pack_kv_u32s(msgpack_packer *pk, const char *key, const uint32_t *v, size_t n) { pack_kv_bin(pk, key, v, n * 4); }
+void pack_kv_u16s(msgpack_packer *pk, const char *key, const uint16_t *v, size_t n) { pack_kv_bin(pk, key, v, n * 2); }
