@@ -1,0 +1,563 @@
+/* edit_distance.c: exact Levenshtein distance for pathway strings (method.md,
+ * "Pathway distance"; design.md, metric-reduce). Myers 1999 bit-vector
+ * algorithm in Hyyro's multi-block form (64 rows per word, all blocks every
+ * column: pathway pairs sit far apart, so a band would save little), eight
+ * strings at once through AVX-512 when the compiler targets it, and the plain
+ * O(nm) DP as the reference. No banding, no alignment traceback. */
+#include "edit_distance.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define EDIT_LANES 8
+#endif
+
+/* Query blocks up to this many use stack scratch (8192 symbols). */
+#define STACK_BLOCKS 128
+
+struct edit_query {
+    size_t n;          /* query length */
+    size_t blocks;     /* B = ceil(n / 64) */
+    unsigned last_bit; /* row n-1 within the last block */
+    int reference;     /* GM_REFERENCE was set when the query was made */
+    uint16_t *q;       /* [n] copy, for the reference path */
+    size_t alpha;      /* A: distinct query symbols; index A = absent symbol */
+    size_t map_size;   /* largest query symbol + 1 */
+    uint32_t *map;     /* [map_size] symbol -> index in 0..A (sorted order) */
+    uint64_t *peq;     /* [A+1][B] match masks; row A is all zero */
+    uint64_t *peq_t;   /* [B][16] the same, block-major, when A <= 15 */
+};
+
+static int reference_mode(void)
+{
+    const char *v = getenv("GM_REFERENCE");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* ---------------------------------------------------------------- DP ---- */
+
+/* D[i][j] = min(D[i-1][j] + 1, D[i][j-1] + 1, D[i-1][j-1] + (a[i-1] != b[j-1])),
+ * one row over the shorter string. */
+size_t edit_distance_dp(const uint16_t *a, size_t n, const uint16_t *b, size_t m)
+{
+    if (m > n) { /* keep the row on the shorter string */
+        const uint16_t *ts = a; a = b; b = ts;
+        size_t tn = n; n = m; m = tn;
+    }
+    if (m == 0)
+        return n;
+    size_t *row = malloc((m + 1) * sizeof *row); /* [m+1] */
+    if (!row)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= m; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    size_t d = row[m];
+    free(row);
+    return d;
+}
+
+/* ------------------------------------------------------------ query ---- */
+
+edit_query *edit_query_create(const uint16_t *q, size_t n)
+{
+    edit_query *qy = calloc(1, sizeof *qy);
+    if (!qy)
+        return NULL;
+    qy->n = n;
+    qy->blocks = (n + 63) / 64;
+    qy->last_bit = n ? (unsigned)((n - 1) % 64) : 0;
+    qy->reference = reference_mode();
+    uint16_t maxsym = 0;
+    for (size_t i = 0; i < n; i++)
+        if (q[i] > maxsym)
+            maxsym = q[i];
+    qy->map_size = n ? (size_t)maxsym + 1 : 0;
+    qy->q = malloc((n ? n : 1) * sizeof *qy->q);
+    qy->map = malloc((qy->map_size ? qy->map_size : 1) * sizeof *qy->map);
+    if (!qy->q || !qy->map) {
+        edit_query_free(qy);
+        return NULL;
+    }
+    if (n)
+        memcpy(qy->q, q, n * sizeof *q);
+    /* The alphabet: distinct symbols in increasing order. */
+    for (size_t s = 0; s < qy->map_size; s++)
+        qy->map[s] = 0;
+    for (size_t i = 0; i < n; i++)
+        qy->map[q[i]] = 1;
+    size_t a = 0;
+    for (size_t s = 0; s < qy->map_size; s++)
+        qy->map[s] = qy->map[s] ? (uint32_t)a++ : UINT32_MAX;
+    qy->alpha = a;
+    for (size_t s = 0; s < qy->map_size; s++)
+        if (qy->map[s] == UINT32_MAX)
+            qy->map[s] = (uint32_t)a;
+    size_t b = qy->blocks;
+    qy->peq = calloc((a + 1) * (b ? b : 1), sizeof *qy->peq);
+    if (!qy->peq) {
+        edit_query_free(qy);
+        return NULL;
+    }
+    /* peq[x][i/64] bit i%64 set where q[i] is symbol x. */
+    for (size_t i = 0; i < n; i++)
+        qy->peq[qy->map[q[i]] * b + i / 64] |= (uint64_t)1 << (i % 64);
+    if (a <= 15 && b > 0) {
+        qy->peq_t = aligned_alloc(64, b * 16 * sizeof *qy->peq_t);
+        if (!qy->peq_t) {
+            edit_query_free(qy);
+            return NULL;
+        }
+        memset(qy->peq_t, 0, b * 16 * sizeof *qy->peq_t);
+        for (size_t x = 0; x < a; x++)
+            for (size_t k = 0; k < b; k++)
+                qy->peq_t[k * 16 + x] = qy->peq[x * b + k];
+    }
+    return qy;
+}
+
+void edit_query_free(edit_query *query)
+{
+    if (!query)
+        return;
+    free(query->q);
+    free(query->map);
+    free(query->peq);
+    free(query->peq_t);
+    free(query);
+}
+
+static inline uint32_t query_symbol(const edit_query *qy, uint16_t c)
+{
+    return c < qy->map_size ? qy->map[c] : (uint32_t)qy->alpha;
+}
+
+/* ----------------------------------------------------- scalar kernel ---- */
+
+/* One block step of Hyyro's multi-word Myers, for one column.
+ * pv/mv: vertical +1/-1 deltas of the block; hp/hn: the horizontal delta
+ * entering from above (+1: hp = 1, -1: hn = 1); returns through hp, hn the
+ * delta leaving at bit 63, and through ph_out, mh_out the horizontal deltas before
+ * the shift (for reading the score at another row). */
+static inline void block_step(uint64_t *pv, uint64_t *mv, uint64_t eq,
+                              uint64_t *hp, uint64_t *hn, uint64_t *ph_out,
+                              uint64_t *mh_out)
+{
+    uint64_t Pv = *pv, Mv = *mv;
+    uint64_t xv = eq | Mv;
+    eq |= *hn;
+    uint64_t xh = (((eq & Pv) + Pv) ^ Pv) | eq;
+    uint64_t ph = Mv | ~(xh | Pv);
+    uint64_t mh = Pv & xh;
+    *ph_out = ph;
+    *mh_out = mh;
+    uint64_t op = ph >> 63, on = mh >> 63;
+    ph = (ph << 1) | *hp;
+    mh = (mh << 1) | *hn;
+    *pv = mh | ~(xv | ph);
+    *mv = ph & xv;
+    *hp = op;
+    *hn = on;
+}
+
+/* D[n][m] for query qy (n >= 1) against t[0..m-1]; pv, mv: scratch [B]. */
+static size_t scalar_distance(const edit_query *qy, const uint16_t *t, size_t m,
+                              uint64_t *pv, uint64_t *mv)
+{
+    size_t nb = qy->blocks;
+    for (size_t k = 0; k < nb; k++) {
+        pv[k] = ~(uint64_t)0; /* column 0: D[i][0] = i, every vertical delta +1 */
+        mv[k] = 0;
+    }
+    uint64_t last = (uint64_t)1 << qy->last_bit;
+    size_t score = qy->n;
+    for (size_t j = 0; j < m; j++) {
+        const uint64_t *eq = qy->peq + (size_t)query_symbol(qy, t[j]) * nb;
+        uint64_t hp = 1, hn = 0; /* row 0: D[0][j] = j, horizontal delta +1 */
+        uint64_t ph = 0, mh = 0;
+        for (size_t k = 0; k < nb; k++)
+            block_step(&pv[k], &mv[k], eq[k], &hp, &hn, &ph, &mh);
+        score += (ph & last) != 0;
+        score -= (mh & last) != 0;
+    }
+    return score;
+}
+
+size_t edit_query_distance(const edit_query *query, const uint16_t *t, size_t m)
+{
+    if (query->reference)
+        return edit_distance_dp(query->q, query->n, t, m);
+    if (query->n == 0)
+        return m;
+    if (m == 0)
+        return query->n;
+    size_t nb = query->blocks;
+    if (nb <= STACK_BLOCKS) {
+        uint64_t pv[STACK_BLOCKS], mv[STACK_BLOCKS];
+        return scalar_distance(query, t, m, pv, mv);
+    }
+    uint64_t *pv = malloc(2 * nb * sizeof *pv);
+    if (!pv)
+        return SIZE_MAX;
+    size_t d = scalar_distance(query, t, m, pv, pv + nb);
+    free(pv);
+    return d;
+}
+
+size_t edit_distance(const uint16_t *a, size_t n, const uint16_t *b, size_t m)
+{
+    if (reference_mode())
+        return edit_distance_dp(a, n, b, m);
+    if (n == 0)
+        return m;
+    if (m == 0)
+        return n;
+    if (n > m) { /* the shorter string as the query: fewer blocks */
+        const uint16_t *ts = a; a = b; b = ts;
+        size_t tn = n; n = m; m = tn;
+    }
+    edit_query *q = edit_query_create(a, n);
+    if (!q)
+        return SIZE_MAX;
+    size_t d = edit_query_distance(q, b, m);
+    edit_query_free(q);
+    return d;
+}
+
+/* ------------------------------------------------- AVX-512 kernel ---- */
+
+#ifdef EDIT_LANES
+/* The scalar kernel on eight strings at once, one per 64-bit lane; the
+ * query (and so every block's match mask table) is shared.
+ * sym: [maxm][8] query-alphabet index of each lane's symbol per column
+ * (already multiplied by B on the gather path); m: [8] lane lengths;
+ * pv, mv: scratch [B] vectors (64-byte aligned); out: [8] distances. */
+static void lanes_distance(const edit_query *qy, const uint32_t *sym,
+                           size_t maxm, const int64_t *m, __m512i *pv,
+                           __m512i *mv, size_t *out)
+{
+    size_t nb = qy->blocks;
+    const __m512i ones = _mm512_set1_epi64(-1), one = _mm512_set1_epi64(1);
+    const __m512i last = _mm512_set1_epi64((int64_t)((uint64_t)1 << qy->last_bit));
+    for (size_t k = 0; k < nb; k++) {
+        pv[k] = ones;
+        mv[k] = _mm512_setzero_si512();
+    }
+    __m512i score = _mm512_set1_epi64((int64_t)qy->n);
+    __m512i len = _mm512_loadu_si512(m);
+    __m512i col = _mm512_setzero_si512();
+    const int permute = qy->peq_t != NULL;
+    for (size_t j = 0; j < maxm; j++) {
+        __m256i s32 = _mm256_loadu_si256((const __m256i *)(sym + 8 * j));
+        __m512i s64 = _mm512_cvtepu32_epi64(s32);
+        __mmask8 active = _mm512_cmpgt_epi64_mask(len, col);
+        col = _mm512_add_epi64(col, one);
+        __m512i hp = one, hn = _mm512_setzero_si512();
+        __m512i ph = hp, mh = hn;
+        for (size_t k = 0; k < nb; k++) {
+            __m512i eq;
+            if (permute) {
+                const uint64_t *tab = qy->peq_t + k * 16;
+                eq = _mm512_permutex2var_epi64(_mm512_load_si512(tab), s64,
+                                               _mm512_load_si512(tab + 8));
+            } else {
+                eq = _mm512_i32gather_epi64(s32, (const void *)(qy->peq + k), 8);
+            }
+            __m512i Pv = pv[k], Mv = mv[k];
+            __m512i xv = _mm512_or_si512(eq, Mv);
+            eq = _mm512_or_si512(eq, hn);
+            __m512i sum = _mm512_add_epi64(_mm512_and_si512(eq, Pv), Pv);
+            __m512i xh = _mm512_ternarylogic_epi64(sum, Pv, eq, 0xBE); /* (a^b)|c */
+            ph = _mm512_ternarylogic_epi64(Mv, xh, Pv, 0xF1);          /* a|~(b|c) */
+            mh = _mm512_and_si512(Pv, xh);
+            __m512i op = _mm512_srli_epi64(ph, 63), on = _mm512_srli_epi64(mh, 63);
+            __m512i phs = _mm512_or_si512(_mm512_slli_epi64(ph, 1), hp);
+            __m512i mhs = _mm512_or_si512(_mm512_slli_epi64(mh, 1), hn);
+            pv[k] = _mm512_ternarylogic_epi64(mhs, xv, phs, 0xF1); /* a|~(b|c) */
+            mv[k] = _mm512_and_si512(phs, xv);
+            hp = op;
+            hn = on;
+        }
+        __mmask8 up = _mm512_mask_test_epi64_mask(active, ph, last);
+        __mmask8 down = _mm512_mask_test_epi64_mask(active, mh, last);
+        score = _mm512_mask_add_epi64(score, up, score, one);
+        score = _mm512_mask_sub_epi64(score, down, score, one);
+    }
+    int64_t s[8];
+    _mm512_storeu_si512(s, score);
+    for (int l = 0; l < 8; l++)
+        out[l] = (size_t)s[l];
+}
+#endif
+
+int edit_query_distances(const edit_query *query, const uint16_t *const *t,
+                         const size_t *m, size_t k, size_t *out, gm_error *err)
+{
+    size_t nb = query->blocks;
+#ifdef EDIT_LANES
+    int lanes = !query->reference && query->n > 0 && k >= 2 &&
+                (query->alpha + 1) * nb <= INT32_MAX;
+#else
+    int lanes = 0;
+#endif
+    if (!lanes) {
+        for (size_t i = 0; i < k; i++) {
+            out[i] = edit_query_distance(query, t[i], m[i]);
+            if (out[i] == SIZE_MAX)
+                return gm_fail(err, GM_ENOMEM, "edit distance: out of memory for a %zu-symbol query", query->n);
+        }
+        return 0;
+    }
+#ifdef EDIT_LANES
+    size_t maxm = 0;
+    for (size_t i = 0; i < k; i++)
+        if (m[i] > maxm)
+            maxm = m[i];
+    uint32_t *sym = malloc((maxm ? maxm : 1) * 8 * sizeof *sym); /* [maxm][8] */
+    __m512i *state = aligned_alloc(64, 2 * nb * sizeof *state);    /* pv [B], mv [B] */
+    if (!sym || !state) {
+        free(sym);
+        free(state);
+        return gm_fail(err, GM_ENOMEM, "edit distance: out of memory for %zu strings of up to %zu symbols", k, maxm);
+    }
+    uint32_t scale = query->peq_t ? 1 : (uint32_t)nb;
+    uint32_t absent = (uint32_t)query->alpha * scale;
+    for (size_t base = 0; base < k; base += 8) {
+        size_t lanes_used = k - base < 8 ? k - base : 8;
+        int64_t len[8] = {0};
+        size_t gm = 0, d[8];
+        for (size_t l = 0; l < lanes_used; l++) {
+            len[l] = (int64_t)m[base + l];
+            if (m[base + l] > gm)
+                gm = m[base + l];
+        }
+        for (size_t l = 0; l < 8; l++) {
+            const uint16_t *s = l < lanes_used ? t[base + l] : NULL;
+            size_t ml = (size_t)len[l], j = 0;
+            for (; j < ml; j++)
+                sym[8 * j + l] = query_symbol(query, s[j]) * scale;
+            for (; j < gm; j++)
+                sym[8 * j + l] = absent;
+        }
+        lanes_distance(query, sym, gm, len, state, state + nb, d);
+        for (size_t l = 0; l < lanes_used; l++)
+            out[base + l] = d[l];
+    }
+    free(sym);
+    free(state);
+    return 0;
+#endif
+}
+
+/* ------------------------------------------------------ pair helpers ---- */
+
+/* One job: rows are query strings; a row's partners are a range of targets.
+ * Workers take rows (or pair chunks) from a shared counter. */
+typedef struct pairs_job {
+    const uint16_t *const *qs; /* [nq] row strings */
+    const size_t *qlen;
+    size_t nq;
+    const uint16_t *const *ts; /* [nt] partner strings */
+    const size_t *tlen;
+    size_t nt;
+    int triangle;              /* row i pairs with ts[i+1..nt) */
+    int list;                  /* listed pairs instead of rows */
+    const size_t *pi, *pj;     /* listed pairs (edit_pairs_list), else NULL */
+    size_t npairs;
+    size_t *dist;              /* [npairs] out, listed pairs */
+    atomic_size_t next;        /* next row, or next chunk of listed pairs */
+    atomic_int failed;
+} pairs_job;
+
+typedef struct pairs_worker {
+    pairs_job *job;
+    uint64_t sum;
+    gm_error err;
+    int failed;
+} pairs_worker;
+
+#define LIST_CHUNK 256
+
+static void worker_fail(pairs_worker *w)
+{
+    w->failed = 1;
+    atomic_store(&w->job->failed, 1);
+}
+
+static void rows_run(pairs_worker *w)
+{
+    pairs_job *job = w->job;
+    size_t *out = malloc((job->nt ? job->nt : 1) * sizeof *out);
+    if (!out) {
+        gm_fail(&w->err, GM_ENOMEM, "edit distance: out of memory for %zu distances", job->nt);
+        worker_fail(w);
+        return;
+    }
+    for (;;) {
+        if (atomic_load(&job->failed))
+            break;
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->nq)
+            break;
+        size_t lo = job->triangle ? i + 1 : 0;
+        if (lo >= job->nt)
+            continue;
+        edit_query *q = edit_query_create(job->qs[i], job->qlen[i]);
+        if (!q) {
+            gm_fail(&w->err, GM_ENOMEM, "edit distance: out of memory for a query of %zu symbols", job->qlen[i]);
+            worker_fail(w);
+            break;
+        }
+        int rc = edit_query_distances(q, job->ts + lo, job->tlen + lo, job->nt - lo, out, &w->err);
+        edit_query_free(q);
+        if (rc < 0) {
+            worker_fail(w);
+            break;
+        }
+        for (size_t j = 0; j < job->nt - lo; j++)
+            w->sum += out[j];
+    }
+    free(out);
+}
+
+static void list_run(pairs_worker *w)
+{
+    pairs_job *job = w->job;
+    const uint16_t *tp[LIST_CHUNK];
+    size_t tl[LIST_CHUNK];
+    for (;;) {
+        if (atomic_load(&job->failed))
+            break;
+        size_t c0 = atomic_fetch_add(&job->next, LIST_CHUNK);
+        if (c0 >= job->npairs)
+            break;
+        size_t c1 = job->npairs - c0 < LIST_CHUNK ? job->npairs : c0 + LIST_CHUNK;
+        for (size_t r0 = c0; r0 < c1;) { /* a run of equal pi shares a query */
+            size_t r1 = r0, a = job->pi[r0];
+            while (r1 < c1 && job->pi[r1] == a) {
+                tp[r1 - r0] = job->qs[job->pj[r1]];
+                tl[r1 - r0] = job->qlen[job->pj[r1]];
+                r1++;
+            }
+            edit_query *q = edit_query_create(job->qs[a], job->qlen[a]);
+            if (!q) {
+                gm_fail(&w->err, GM_ENOMEM, "edit distance: out of memory for a query of %zu symbols", job->qlen[a]);
+                worker_fail(w);
+                return;
+            }
+            int rc = edit_query_distances(q, tp, tl, r1 - r0, job->dist + r0, &w->err);
+            edit_query_free(q);
+            if (rc < 0) {
+                worker_fail(w);
+                return;
+            }
+            r0 = r1;
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    pairs_worker *w = arg;
+    if (w->job->list)
+        list_run(w);
+    else
+        rows_run(w);
+    return NULL;
+}
+
+/* Run the job on `threads` threads (the caller's thread is one of them). */
+static int job_run(pairs_job *job, int threads, size_t units, uint64_t *sum, gm_error *err)
+{
+    if (threads < 0)
+        return gm_fail(err, GM_EUSAGE, "edit distance: thread count %d is negative", threads);
+    if (threads == 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = online > 0 ? (int)online : 1;
+    }
+    if ((size_t)threads > units)
+        threads = units ? (int)units : 1;
+    atomic_init(&job->next, 0);
+    atomic_init(&job->failed, 0);
+    pairs_worker *w = calloc((size_t)threads, sizeof *w);
+    pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+    if (!w || !tid) {
+        free(w);
+        free(tid);
+        return gm_fail(err, GM_ENOMEM, "edit distance: out of memory for %d threads", threads);
+    }
+    int started = 1; /* worker 0 runs on this thread; a thread that fails to
+                        start leaves its share to the others */
+    for (int i = 0; i < threads; i++)
+        w[i].job = job;
+    for (int i = 1; i < threads; i++) {
+        if (pthread_create(&tid[i], NULL, worker_main, &w[i]) != 0)
+            break;
+        started++;
+    }
+    worker_main(&w[0]);
+    for (int i = 1; i < started; i++)
+        pthread_join(tid[i], NULL);
+    uint64_t total = 0;
+    int rc = 0;
+    for (int i = 0; i < started; i++) {
+        total += w[i].sum;
+        if (w[i].failed && rc == 0) {
+            if (err)
+                *err = w[i].err;
+            rc = -1;
+        }
+    }
+    free(w);
+    free(tid);
+    if (sum)
+        *sum = total;
+    return rc;
+}
+
+int edit_pairs_sum(const uint16_t *const *s, const size_t *len, size_t n,
+                   int threads, double *sum, gm_error *err)
+{
+    pairs_job job = {.qs = s, .qlen = len, .nq = n, .ts = s, .tlen = len, .nt = n, .triangle = 1};
+    uint64_t total = 0;
+    int rc = job_run(&job, threads, n > 1 ? n - 1 : 0, &total, err);
+    *sum = (double)total;
+    return rc;
+}
+
+int edit_cross_sum(const uint16_t *const *a, const size_t *alen, size_t na,
+                   const uint16_t *const *b, const size_t *blen, size_t nb,
+                   int threads, double *sum, gm_error *err)
+{
+    pairs_job job = {.qs = a, .qlen = alen, .nq = na, .ts = b, .tlen = blen, .nt = nb};
+    uint64_t total = 0;
+    int rc = job_run(&job, threads, nb ? na : 0, &total, err);
+    *sum = (double)total;
+    return rc;
+}
+
+int edit_pairs_list(const uint16_t *const *s, const size_t *len,
+                    const size_t *pi, const size_t *pj, size_t npairs,
+                    int threads, size_t *dist, gm_error *err)
+{
+    pairs_job job = {.qs = s, .qlen = len, .list = 1, .pi = pi, .pj = pj, .npairs = npairs, .dist = dist};
+    return job_run(&job, threads, (npairs + LIST_CHUNK - 1) / LIST_CHUNK, NULL, err);
+}
