@@ -84,8 +84,23 @@ struct model {
 model *model_open(const char *dir, gm_error *err);
 void model_close(model *m); /* accepts NULL */
 
-/* Convert n elements starting at element offset `first` of t to f32. */
+/* Convert n elements starting at element offset `first` of t to f32.
+ * BF16 is a 16-bit left shift; F16 is exact (subnormals, inf, nan kept).
+ * Vectorized; GM_REFERENCE=1 in the environment selects the plain scalar
+ * conversion instead (the two are tested against each other). */
 void tensor_widen(const gm_tensor *t, int64_t first, int64_t n, float *out);
+
+/* The tensor's data as floats when it is F32 and 4-byte aligned (no copy
+ * needed), else NULL. */
+const float *tensor_as_f32(const gm_tensor *t);
+
+/* "F32", "BF16", "F16"; and bytes per element. */
+const char *dtype_name(gm_dtype d);
+size_t dtype_size(gm_dtype d);
+
+/* Reference scalar conversions of one value (also used by tests). */
+float bf16_to_f32(uint16_t h);
+float f16_to_f32(uint16_t h);
 
 /* The training step in a checkpoint folder name: "step245000-tokens1027B" and
  * "step245000" give 245000; any other name gives -1. Base name only. */

@@ -1,0 +1,455 @@
+/* model.c: open a HF checkpoint folder (config.json plus model.safetensors or
+ * the shards of model.safetensors.index.json), bind every tensor the config
+ * implies and check its presence, dtype and shape before anything computes;
+ * widen BF16/F16 blocks to f32. No forward pass here, and no copy of the
+ * weights: tensors point into the mapped files. Spec: olmoe.md "Files". */
+#include "model.h"
+
+#include <assert.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hf_config.h"
+#include "safetensors.h"
+
+/* model->files: every mapped file and, when sharded, the index. */
+typedef struct model_files {
+    st_file **files;      /* [n] */
+    size_t n;
+    st_index *index;      /* NULL for a single model.safetensors */
+} model_files;
+
+/* ---- names and paths ---------------------------------------------------- */
+
+/* dir without trailing slashes ("/" stays "/"), newly allocated. */
+static char *dir_trimmed(const char *dir)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strndup(dir, n);
+}
+
+/* dir/name, newly allocated; dir already trimmed. */
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", name);
+    return p;
+}
+
+/* The folder's base name; "." and ".." resolve to the real folder's name. */
+static char *dir_base_name(const char *trimmed)
+{
+    const char *slash = strrchr(trimmed, '/');
+    const char *base = slash && slash[1] ? slash + 1 : trimmed;
+    if (strcmp(base, ".") != 0 && strcmp(base, "..") != 0)
+        return strdup(base);
+    char *real = realpath(trimmed, NULL);
+    if (!real)
+        return strdup(base);
+    char *t = dir_trimmed(real);
+    free(real);
+    if (!t)
+        return NULL;
+    slash = strrchr(t, '/');
+    char *b = strdup(slash && slash[1] ? slash + 1 : t);
+    free(t);
+    return b;
+}
+
+int64_t checkpoint_step_from_name(const char *name)
+{
+    if (strncmp(name, "step", 4) != 0)
+        return -1;
+    const char *p = name + 4;
+    if (*p < '0' || *p > '9')
+        return -1;
+    int64_t step = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (step > (INT64_MAX - (*p - '0')) / 10)
+            return -1;
+        step = step * 10 + (*p - '0');
+    }
+    return *p == '\0' || *p == '-' ? step : -1;
+}
+
+/* ---- dtypes and widening ------------------------------------------------ */
+
+const char *dtype_name(gm_dtype d)
+{
+    switch (d) {
+    case GM_F32: return "F32";
+    case GM_BF16: return "BF16";
+    case GM_F16: return "F16";
+    }
+    return "?";
+}
+
+size_t dtype_size(gm_dtype d)
+{
+    return d == GM_F32 ? 4 : 2;
+}
+
+float bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* IEEE half: 1 sign, 5 exponent (bias 15), 10 mantissa bits. */
+float f16_to_f32(uint16_t h)
+{
+    int sign = h >> 15, exp = (h >> 10) & 31, man = h & 1023;
+    float v;
+    if (exp == 0)
+        v = ldexpf((float)man, -24);            /* zero or subnormal */
+    else if (exp == 31)
+        v = man ? NAN : INFINITY;
+    else
+        v = ldexpf((float)(man | 1024), exp - 25);
+    if (exp == 31 && man) {                     /* keep the payload bits */
+        uint32_t u = (uint32_t)sign << 31 | 0x7f800000u | (uint32_t)man << 13;
+        memcpy(&v, &u, 4);
+        return v;
+    }
+    return sign ? -v : v;
+}
+
+static int widen_reference;
+static pthread_once_t widen_once = PTHREAD_ONCE_INIT;
+static void widen_init(void)
+{
+    const char *r = getenv("GM_REFERENCE");
+    widen_reference = r && r[0] && strcmp(r, "0") != 0;
+}
+
+/* Blocks of WIDEN_BLOCK elements with a constant trip count, so that the
+ * compiler vectorizes them even at -O2 (GCC's very-cheap cost model). */
+#define WIDEN_BLOCK 16
+
+/* out[i] = float(bf16 in[i]): the bits shifted into the upper half. */
+static inline void bf16_block(const unsigned char *restrict in, int n, float *restrict out)
+{
+    for (int i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, in + 2 * i, 2);
+        uint32_t u = (uint32_t)h << 16;
+        memcpy(out + i, &u, 4);
+    }
+}
+
+/* out[i] = float(f16 in[i]) without branches: move exponent and mantissa into
+ * float position and rescale by 2^112 (exact, subnormals included), then
+ * patch inf/nan and put the sign back. */
+static inline void f16_block(const unsigned char *restrict in, int n, float *restrict out)
+{
+    for (int i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, in + 2 * i, 2);
+        uint32_t em = h & 0x7fffu, sign = (uint32_t)(h & 0x8000u) << 16;
+        uint32_t u = em << 13;
+        float f;
+        memcpy(&f, &u, 4);
+        f *= 0x1p112f;
+        memcpy(&u, &f, 4);
+        uint32_t special = (em << 13) | 0x7f800000u;
+        u = em >= 0x7c00u ? special : u;
+        u |= sign;
+        memcpy(out + i, &u, 4);
+    }
+}
+
+static void widen_bf16(const unsigned char *restrict in, int64_t n, float *restrict out)
+{
+    int64_t i = 0;
+    for (; i + WIDEN_BLOCK <= n; i += WIDEN_BLOCK)
+        bf16_block(in + 2 * i, WIDEN_BLOCK, out + i);
+    bf16_block(in + 2 * i, (int)(n - i), out + i);
+}
+
+static void widen_f16(const unsigned char *restrict in, int64_t n, float *restrict out)
+{
+    int64_t i = 0;
+    for (; i + WIDEN_BLOCK <= n; i += WIDEN_BLOCK)
+        f16_block(in + 2 * i, WIDEN_BLOCK, out + i);
+    f16_block(in + 2 * i, (int)(n - i), out + i);
+}
+
+void tensor_widen(const gm_tensor *t, int64_t first, int64_t n, float *out)
+{
+    assert(first >= 0 && n >= 0 && first + n <= t->numel);
+    pthread_once(&widen_once, widen_init);
+    const unsigned char *in = (const unsigned char *)t->data + (size_t)first * dtype_size(t->dtype);
+    switch (t->dtype) {
+    case GM_F32:
+        memcpy(out, in, (size_t)n * 4);
+        return;
+    case GM_BF16:
+        if (widen_reference)
+            for (int64_t i = 0; i < n; i++)
+                out[i] = bf16_to_f32((uint16_t)(in[2 * i] | in[2 * i + 1] << 8));
+        else
+            widen_bf16(in, n, out);
+        return;
+    case GM_F16:
+        if (widen_reference)
+            for (int64_t i = 0; i < n; i++)
+                out[i] = f16_to_f32((uint16_t)(in[2 * i] | in[2 * i + 1] << 8));
+        else
+            widen_f16(in, n, out);
+        return;
+    }
+}
+
+const float *tensor_as_f32(const gm_tensor *t)
+{
+    if (t->dtype != GM_F32 || ((uintptr_t)t->data & 3) != 0)
+        return NULL;
+    return t->data;
+}
+
+/* ---- finding and checking tensors --------------------------------------- */
+
+static void shape_format(char *buf, size_t cap, int ndim, const int64_t *shape)
+{
+    size_t used = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < ndim && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? ", " : "",
+                                 (long long)shape[i]);
+    if (used < cap)
+        snprintf(buf + used, cap - used, "]");
+}
+
+/* Find name among the model's files; the file it is in goes to *in. */
+static const st_tensor *tensor_find(const model *m, const char *name, const st_file **in,
+                                    gm_error *err)
+{
+    const model_files *mf = m->files;
+    if (!mf->index) {
+        const st_tensor *t = st_file_find(mf->files[0], name);
+        if (!t)
+            gm_fail(err, GM_EDATA, "%s: tensor %s is missing", mf->files[0]->path, name);
+        *in = mf->files[0];
+        return t;
+    }
+    const char *shard = st_index_file_of(mf->index, name);
+    if (!shard) {
+        gm_fail(err, GM_EDATA, "%s: tensor %s is missing from weight_map", mf->index->path, name);
+        return NULL;
+    }
+    for (size_t i = 0; i < mf->n; i++) {
+        if (strcmp(mf->index->shards[i], shard) != 0)
+            continue;
+        const st_tensor *t = st_file_find(mf->files[i], name);
+        if (!t)
+            gm_fail(err, GM_EDATA, "%s: tensor %s is missing (weight_map places it there)",
+                    mf->files[i]->path, name);
+        *in = mf->files[i];
+        return t;
+    }
+    gm_fail(err, GM_EDATA, "%s: tensor %s: shard %s not opened", mf->index->path, name, shard);
+    return NULL;
+}
+
+/* Bind the tensor called name into *out after checking dtype and shape. */
+static int tensor_bind(const model *m, const char *name, int ndim, int64_t d0, int64_t d1,
+                       gm_tensor *out, gm_error *err)
+{
+    const st_file *f = NULL;
+    const st_tensor *t = tensor_find(m, name, &f, err);
+    if (!t)
+        return -1;
+    if (t->dtype < 0)
+        return gm_fail(err, GM_EDATA, "%s: tensor %s has dtype %s, expected F32, BF16 or F16",
+                       f->path, name, t->dtype_name);
+    int64_t want[2] = {d0, d1};
+    int same = t->ndim == ndim;
+    for (int i = 0; same && i < ndim; i++)
+        same = t->shape[i] == want[i];
+    if (!same) {
+        char has[128], need[64];
+        shape_format(has, sizeof has, t->ndim, t->shape);
+        shape_format(need, sizeof need, ndim, want);
+        return gm_fail(err, GM_EDATA, "%s: tensor %s has shape %s, config says %s", f->path,
+                       name, has, need);
+    }
+    out->name = t->name;
+    out->data = t->data;
+    out->dtype = (gm_dtype)t->dtype;
+    out->ndim = ndim;
+    memset(out->shape, 0, sizeof out->shape);
+    for (int i = 0; i < ndim; i++)
+        out->shape[i] = want[i];
+    out->numel = t->numel;
+    return 0;
+}
+
+/* Open model.safetensors, or the index and every shard it lists. */
+static int files_open(model *m, const char *dir, gm_error *err)
+{
+    model_files *mf = calloc(1, sizeof *mf);
+    if (!mf)
+        return gm_fail(err, GM_ENOMEM, "%s: no memory", dir);
+    m->files = mf;
+    char *ipath = path_join(dir, "model.safetensors.index.json");
+    char *spath = path_join(dir, "model.safetensors");
+    int rc = -1;
+    if (!ipath || !spath) {
+        gm_fail(err, GM_ENOMEM, "%s: no memory", dir);
+        goto out;
+    }
+    if (access(ipath, F_OK) == 0) {
+        if (!(mf->index = st_index_read(ipath, err)))
+            goto out;
+        mf->files = calloc(mf->index->n_shards ? mf->index->n_shards : 1, sizeof *mf->files);
+        if (!mf->files) {
+            gm_fail(err, GM_ENOMEM, "%s: no memory", dir);
+            goto out;
+        }
+        for (size_t i = 0; i < mf->index->n_shards; i++) {
+            char *p = path_join(dir, mf->index->shards[i]);
+            if (!p) {
+                gm_fail(err, GM_ENOMEM, "%s: no memory", dir);
+                goto out;
+            }
+            mf->files[i] = st_file_open(p, err);
+            free(p);
+            if (!mf->files[i])
+                goto out;
+            mf->n++;
+        }
+    } else if (access(spath, F_OK) == 0) {
+        if (!(mf->files = calloc(1, sizeof *mf->files)) ||
+            !(mf->files[0] = st_file_open(spath, err)))
+            goto out;
+        mf->n = 1;
+    } else {
+        gm_fail(err, GM_EIO, "%s: no model.safetensors or model.safetensors.index.json", dir);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(ipath);
+    free(spath);
+    return rc;
+}
+
+static void files_close(model_files *mf)
+{
+    if (!mf)
+        return;
+    for (size_t i = 0; i < mf->n; i++)
+        st_file_close(mf->files[i]);
+    free(mf->files);
+    st_index_free(mf->index);
+    free(mf);
+}
+
+/* Bind every tensor an OLMoE config implies (olmoe.md "Files"). */
+static int tensors_bind_olmoe(model *m, gm_error *err)
+{
+    const model_config *c = &m->cfg;
+    int64_t D = c->D, KV = c->H_kv * c->Dh;
+    char n[192];
+#define BIND(dst, nd, a, b, ...)                                                          \
+    do {                                                                                  \
+        snprintf(n, sizeof n, __VA_ARGS__);                                              \
+        if (tensor_bind(m, n, nd, a, b, dst, err) < 0)                                    \
+            return -1;                                                                    \
+    } while (0)
+    BIND(&m->embed, 2, c->V, D, "model.embed_tokens.weight");
+    m->layers = calloc((size_t)c->L, sizeof *m->layers);
+    if (!m->layers)
+        return gm_fail(err, GM_ENOMEM, "%s: no memory for %lld layers", m->dir, (long long)c->L);
+    for (int64_t l = 0; l < c->L; l++) {
+        model_layer *y = &m->layers[l];
+        const char *p = "model.layers.";
+        long long li = (long long)l;
+        BIND(&y->attn_norm, 1, D, 0, "%s%lld.input_layernorm.weight", p, li);
+        BIND(&y->wq, 2, D, D, "%s%lld.self_attn.q_proj.weight", p, li);
+        BIND(&y->wk, 2, KV, D, "%s%lld.self_attn.k_proj.weight", p, li);
+        BIND(&y->wv, 2, KV, D, "%s%lld.self_attn.v_proj.weight", p, li);
+        BIND(&y->wo, 2, D, D, "%s%lld.self_attn.o_proj.weight", p, li);
+        BIND(&y->q_norm, 1, D, 0, "%s%lld.self_attn.q_norm.weight", p, li);
+        BIND(&y->k_norm, 1, KV, 0, "%s%lld.self_attn.k_norm.weight", p, li);
+        BIND(&y->ffn_norm, 1, D, 0, "%s%lld.post_attention_layernorm.weight", p, li);
+        BIND(&y->router, 2, c->E, D, "%s%lld.mlp.gate.weight", p, li);
+        y->gate = calloc((size_t)c->E, sizeof *y->gate);
+        y->up = calloc((size_t)c->E, sizeof *y->up);
+        y->down = calloc((size_t)c->E, sizeof *y->down);
+        if (!y->gate || !y->up || !y->down)
+            return gm_fail(err, GM_ENOMEM, "%s: no memory for %lld experts", m->dir,
+                           (long long)c->E);
+        for (int64_t e = 0; e < c->E; e++) {
+            long long ei = (long long)e;
+            BIND(&y->gate[e], 2, c->F, D, "%s%lld.mlp.experts.%lld.gate_proj.weight", p, li, ei);
+            BIND(&y->up[e], 2, c->F, D, "%s%lld.mlp.experts.%lld.up_proj.weight", p, li, ei);
+            BIND(&y->down[e], 2, D, c->F, "%s%lld.mlp.experts.%lld.down_proj.weight", p, li, ei);
+        }
+    }
+    BIND(&m->final_norm, 1, D, 0, "model.norm.weight");
+    const st_file *f;
+    gm_error ignored;
+    if (c->tie_embeddings && !tensor_find(m, "lm_head.weight", &f, &ignored))
+        m->lm_head = m->embed; /* tied and absent: the embedding serves */
+    else
+        BIND(&m->lm_head, 2, c->V, D, "lm_head.weight");
+#undef BIND
+    return 0;
+}
+
+model *model_open(const char *dir, gm_error *err)
+{
+    model *m = calloc(1, sizeof *m);
+    if (!m) {
+        gm_fail(err, GM_ENOMEM, "%s: no memory", dir);
+        return NULL;
+    }
+    char *cpath = NULL;
+    if (!(m->dir = dir_trimmed(dir)) || !(m->name = dir_base_name(m->dir)) ||
+        !(cpath = path_join(m->dir, "config.json"))) {
+        gm_fail(err, GM_ENOMEM, "%s: no memory", dir);
+        goto fail;
+    }
+    m->step = checkpoint_step_from_name(m->name);
+    if (hf_config_read(cpath, &m->cfg, err) < 0 || files_open(m, m->dir, err) < 0)
+        goto fail;
+    switch (m->cfg.family) {
+    case GM_FAMILY_OLMOE:
+        if (tensors_bind_olmoe(m, err) < 0)
+            goto fail;
+        break;
+    }
+    free(cpath);
+    return m;
+fail:
+    free(cpath);
+    model_close(m);
+    return NULL;
+}
+
+void model_close(model *m)
+{
+    if (!m)
+        return;
+    for (int64_t l = 0; m->layers && l < m->cfg.L; l++) {
+        free(m->layers[l].gate);
+        free(m->layers[l].up);
+        free(m->layers[l].down);
+    }
+    free(m->layers);
+    files_close(m->files);
+    free(m->name);
+    free(m->dir);
+    free(m);
+}
