@@ -28,6 +28,7 @@ struct gm_input {
     LZ4F_dctx *dctx;
     int lz4_seen;
     uint64_t raw_offset;        /* file offset of raw[raw_pos] */
+    uint64_t frame_offset;      /* file offset where the current LZ4 frame began */
 };
 
 gm_input *gm_input_open(const char *path, gm_error *err)
@@ -99,8 +100,8 @@ int gm_input_read(gm_input *in, void *buf, size_t cap, size_t *got, gm_error *er
         size_t avail = in->raw_len - in->raw_pos;
         if (avail == 0) {
             if (in->mode == IN_FRAME)
-                return gm_fail(err, GM_EDATA, "%s: truncated LZ4 frame at byte %llu",
-                               in->name, (unsigned long long)in->raw_offset);
+                return gm_fail(err, GM_EDATA, "%s: truncated LZ4 frame: the input ends at byte %llu inside the frame starting at byte %llu",
+                               in->name, (unsigned long long)in->raw_offset, (unsigned long long)in->frame_offset);
             return 0; /* clean end */
         }
         if (in->mode == AT_BOUNDARY) {
@@ -110,6 +111,7 @@ int gm_input_read(gm_input *in, void *buf, size_t cap, size_t *got, gm_error *er
                     return gm_fail(err, GM_ENOMEM, "%s: cannot create LZ4 context", in->name);
                 in->mode = IN_FRAME;
                 in->lz4_seen = 1;
+                in->frame_offset = in->raw_offset;
             } else {
                 in->mode = PLAIN;
             }
@@ -124,8 +126,8 @@ int gm_input_read(gm_input *in, void *buf, size_t cap, size_t *got, gm_error *er
         size_t src = avail, dst = cap;
         size_t hint = LZ4F_decompress(in->dctx, buf, &dst, in->raw + in->raw_pos, &src, NULL);
         if (LZ4F_isError(hint)) {
-            return gm_fail(err, GM_EDATA, "%s: corrupt LZ4 frame near byte %llu: %s", in->name,
-                           (unsigned long long)in->raw_offset, LZ4F_getErrorName(hint));
+            return gm_fail(err, GM_EDATA, "%s: corrupt LZ4 frame (the frame starting at byte %llu): %s",
+                           in->name, (unsigned long long)in->frame_offset, LZ4F_getErrorName(hint));
         }
         consume(in, src);
         *got = dst;

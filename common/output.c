@@ -25,6 +25,7 @@ struct gm_output {
     LZ4F_cctx *cctx;
     unsigned char *zbuf;
     size_t zcap;
+    LZ4F_preferences_t prefs;
 };
 
 /* Temporaries to remove if a signal ends the process. Written only outside
@@ -138,7 +139,11 @@ gm_output *gm_output_open(const char *path, int flags, gm_error *err)
         out->slot = track_tmp(out->tmp);
     }
     if (lz4) {
-        out->zcap = LZ4F_compressBound(LZ4_CHUNK, NULL);
+        /* checksums let a reader detect a flipped byte instead of decoding garbage */
+        memset(&out->prefs, 0, sizeof out->prefs);
+        out->prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+        out->prefs.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled;
+        out->zcap = LZ4F_compressBound(LZ4_CHUNK, &out->prefs);
         if (out->zcap < LZ4F_HEADER_SIZE_MAX)
             out->zcap = LZ4F_HEADER_SIZE_MAX;
         out->zbuf = malloc(out->zcap);
@@ -147,7 +152,7 @@ gm_output *gm_output_open(const char *path, int flags, gm_error *err)
             gm_fail(err, GM_ENOMEM, "out of memory creating LZ4 context");
             return NULL;
         }
-        size_t n = LZ4F_compressBegin(out->cctx, out->zbuf, out->zcap, NULL);
+        size_t n = LZ4F_compressBegin(out->cctx, out->zbuf, out->zcap, &out->prefs);
         if (LZ4F_isError(n) || write_all(out, out->zbuf, n, err) < 0) {
             if (LZ4F_isError(n))
                 gm_fail(err, GM_EIO, "LZ4 compression failed: %s", LZ4F_getErrorName(n));

@@ -124,8 +124,8 @@ static int keep_header(record_reader *r, const msgpack_object *h, gm_error *err)
         return gm_fail(err, GM_ENOMEM, "out of memory keeping a header");
     }
     r->headers = grown;
+    r->headers[r->n_headers].len = sb.size; /* read before release zeroes it */
     r->headers[r->n_headers].bytes = msgpack_sbuffer_release(&sb);
-    r->headers[r->n_headers].len = sb.size;
     r->n_headers++;
     return 0;
 }

@@ -1,0 +1,22 @@
+/* json_out.h: one record (a msgpack map) as one line of JSON. Vectors named
+ * in the schema print as arrays of numbers; other bin values as
+ * {"$hex": "..."} so that --from-json can restore them byte for byte. */
+#ifndef DUMP_JSON_OUT_H
+#define DUMP_JSON_OUT_H
+
+#include <msgpack.h>
+#include <stddef.h>
+
+typedef struct strbuf {
+    char *data;
+    size_t len, cap;
+    int oom;
+} strbuf;
+
+void strbuf_free(strbuf *s);
+
+/* Append the record as JSON plus "\n". brief > 0 shows at most that many
+ * elements of each vector. */
+void json_out_record(strbuf *s, const msgpack_object *rec, size_t brief);
+
+#endif

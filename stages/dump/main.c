@@ -1,0 +1,167 @@
+/* dump: print any grokmon record stream (plain or LZ4) as JSON Lines, or with
+ * --from-json turn JSON Lines back into a stream. How users and tests look
+ * inside streams and hand-make them (docs/records.md). Headers are printed
+ * too, so `dump | dump --from-json` round-trips a stream. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json_in.h"
+#include "json_out.h"
+#include "record.h"
+
+static const char *out_path;
+static int compress_out, from_json;
+static int64_t brief;
+
+static cli_option options[] = {
+    {"from-json", 0, CLI_FLAG, &from_json, NULL, "read JSON Lines, write a record stream", 0, 0, 0},
+    {"brief", 0, CLI_INT, &brief, "N", "show at most N elements of each vector (0: all)", 0, 1e9, 1},
+    CLI_OPT_OUTPUT(&out_path),
+    CLI_OPT_COMPRESS(&compress_out),
+    CLI_OPT_END,
+};
+
+static const cli_program program = {
+    .name = "dump",
+    .usage = "dump [options] [FILE...]   |   dump --from-json [options] [FILE...]",
+    .summary = "Print grokmon record streams (plain or LZ4; FILE or stdin) as one JSON object per\n"
+               "line, vectors as arrays of numbers. With --from-json, read such lines and write a\n"
+               "record stream; a header is added when the first line is not one.",
+    .example = "  reader --domain math data.npy | dump --brief 8 | head\n"
+               "  dump paths.mpk.lz4 | jq -c 'select(.type==\"pathway\") | .path'\n"
+               "  dump --from-json -o made.mpk < made.jsonl",
+    .options = options,
+};
+
+static int write_text(gm_output *out, strbuf *s, gm_error *err)
+{
+    if (s->oom)
+        return gm_fail(err, GM_ENOMEM, "out of memory formatting JSON");
+    int rc = s->len ? gm_output_write(out, s->data, s->len, err) : 0;
+    s->len = 0;
+    return rc;
+}
+
+/* Print every header the reader holds from index *shown on. */
+static int print_new_headers(record_reader *r, size_t *shown, strbuf *s)
+{
+    for (; *shown < record_reader_header_count(r); (*shown)++) {
+        const char *bytes;
+        size_t len, off = 0;
+        record_reader_header_bytes(r, *shown, &bytes, &len);
+        msgpack_unpacked u;
+        msgpack_unpacked_init(&u);
+        if (msgpack_unpack_next(&u, bytes, len, &off) == MSGPACK_UNPACK_SUCCESS)
+            json_out_record(s, &u.data, (size_t)brief);
+        msgpack_unpacked_destroy(&u);
+    }
+    return 0;
+}
+
+static int dump_stream(const char *path, gm_output *out, gm_error *err)
+{
+    record_reader *r = record_reader_open(path, err);
+    if (!r)
+        return -1;
+    strbuf s = {0};
+    size_t shown = 0;
+    const msgpack_object *rec;
+    int got;
+    print_new_headers(r, &shown, &s);
+    while ((got = record_reader_next(r, &rec, err)) > 0) {
+        print_new_headers(r, &shown, &s);
+        json_out_record(&s, rec, (size_t)brief);
+        if (s.len >= (1 << 18) && write_text(out, &s, err) < 0) {
+            got = -1;
+            break;
+        }
+    }
+    if (got == 0)
+        print_new_headers(r, &shown, &s);
+    if (got == 0 && write_text(out, &s, err) < 0)
+        got = -1;
+    strbuf_free(&s);
+    record_reader_close(r);
+    return got;
+}
+
+static int from_json_stream(const char *path, record_writer *w, int *wrote_any, gm_error *err)
+{
+    FILE *f = (!path || strcmp(path, "-") == 0) ? stdin : fopen(path, "r");
+    const char *name = f == stdin ? "stdin" : path;
+    if (!f)
+        return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (strspn(line, " \t\r\n") == (size_t)n)
+            continue;
+        json_error_t jerr;
+        json_t *obj = json_loadb(line, (size_t)n, 0, &jerr);
+        if (!obj) {
+            rc = gm_fail(err, GM_EDATA, "%s:%zu: invalid JSON: %s", name, lineno, jerr.text);
+            break;
+        }
+        json_t *type = json_object_get(obj, "type");
+        if (!*wrote_any && !(json_is_string(type) && strcmp(json_string_value(type), "header") == 0))
+            rc = record_writer_header(w, "dump", GM_VERSION, cli_pack_options, &program, NULL, 0, err);
+        *wrote_any = 1;
+        if (rc == 0 && json_in_record(record_writer_packer(w), obj, err) < 0) {
+            gm_error_where(err, "%s:%zu", name, lineno);
+            rc = -1;
+        }
+        if (rc == 0)
+            rc = record_writer_end(w, err);
+        json_decref(obj);
+    }
+    if (rc == 0 && ferror(f))
+        rc = gm_fail(err, GM_EIO, "%s: read failed", name);
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    int first = cli_parse(&program, argc, argv);
+    gm_error err = {0};
+    int n_files = argc - first;
+    char *stdin_only[] = {"-"};
+    char **files = n_files ? argv + first : stdin_only;
+    if (!n_files)
+        n_files = 1;
+
+    int flags = (compress_out ? GM_OUT_LZ4 : 0) | (from_json ? 0 : GM_OUT_ALLOW_TTY);
+    gm_output *out = gm_output_open(out_path, flags, &err);
+    if (!out)
+        cli_die(program.name, &err);
+
+    if (from_json) {
+        record_writer *w = record_writer_create(out, &err);
+        int wrote_any = 0;
+        for (int i = 0; w && i < n_files; i++)
+            if (from_json_stream(files[i], w, &wrote_any, &err) < 0) {
+                record_writer_abort(w);
+                cli_die(program.name, &err);
+            }
+        if (!w || record_writer_close(w, &err) < 0)
+            cli_die(program.name, &err);
+        return 0;
+    }
+    for (int i = 0; i < n_files; i++)
+        if (dump_stream(files[i], out, &err) < 0) {
+            gm_output_abort(out);
+            cli_die(program.name, &err);
+        }
+    if (gm_output_commit(out, &err) < 0)
+        cli_die(program.name, &err);
+    return 0;
+}
