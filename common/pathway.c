@@ -104,6 +104,61 @@ int pathway_string(const float *g, int64_t L, int64_t E, double tau, int relativ
     return 0;
 }
 
+int pathway_symbols(const char *path, int64_t L, int64_t E, int experts, uint16_t *sym,
+                    size_t *n, size_t *start, size_t *len, gm_error *err)
+{
+    size_t out = 0;
+    int64_t layer = 0;
+    const char *p = path;
+    for (;;) { /* one layer: NUM ("," NUM)* */
+        if (layer >= L)
+            return gm_fail(err, GM_EDATA, "pathway string has more than %lld layers", (long long)L);
+        start[layer] = out;
+        for (;;) {
+            if (*p < '0' || *p > '9')
+                return gm_fail(err, GM_EDATA, "pathway string: expected an expert id at character %zu",
+                               (size_t)(p - path));
+            uint64_t id = 0;
+            const char *digits = p;
+            while (*p >= '0' && *p <= '9') {
+                id = id * 10 + (uint64_t)(*p - '0');
+                if (id >= (uint64_t)E)
+                    return gm_fail(err, GM_EDATA, "pathway string: expert id at character %zu is not "
+                                   "below %lld experts", (size_t)(digits - path), (long long)E);
+                p++;
+            }
+            if (p - digits > 1 && digits[0] == '0')
+                return gm_fail(err, GM_EDATA, "pathway string: expert id with a leading zero at "
+                               "character %zu", (size_t)(digits - path));
+            if (experts) {
+                sym[out++] = (uint16_t)id;
+            } else {
+                for (const char *c = digits; c < p; c++)
+                    sym[out++] = (uint16_t)(unsigned char)*c;
+            }
+            if (*p != ',')
+                break;
+            if (!experts)
+                sym[out++] = ',';
+            p++;
+        }
+        len[layer] = out - start[layer];
+        layer++;
+        if (*p == '\0')
+            break;
+        if (*p != '-')
+            return gm_fail(err, GM_EDATA, "pathway string: unexpected character '%c' at %zu", *p,
+                           (size_t)(p - path));
+        sym[out++] = experts ? (uint16_t)PATHWAY_SEP_SYMBOL : (uint16_t)'-';
+        p++;
+    }
+    if (layer != L)
+        return gm_fail(err, GM_EDATA, "pathway string has %lld layers, n_layers says %lld",
+                       (long long)layer, (long long)L);
+    *n = out;
+    return 0;
+}
+
 double pathway_entropy(const float *g, int64_t L, int64_t E)
 {
     double total = 0.0;

@@ -42,6 +42,19 @@ double pathway_entropy(const float *g, int64_t L, int64_t E);
  * (L >= 2); S = 1 - C. */
 void pathway_consistency(const double *cos, int64_t L, double *c, double *s);
 
+/* The separator symbol between layers in expert-id mode. */
+#define PATHWAY_SEP_SYMBOL 0xFFFFu
+
+/* Parse and validate a pathway string of L layers over E experts (E <= 65535)
+ * into symbols: experts = 0, its characters (digits, ",", "-"); experts = 1,
+ * its expert ids with PATHWAY_SEP_SYMBOL between layers. sym needs
+ * strlen(path) entries; *n gets the symbol count; layer l is
+ * sym[start[l] .. start[l] + len[l]) without separators (start, len: [L]).
+ * -1 with err (GM_EDATA) when the string is malformed, has another number of
+ * layers, or names an expert >= E. */
+int pathway_symbols(const char *path, int64_t L, int64_t E, int experts, uint16_t *sym,
+                    size_t *n, size_t *start, size_t *len, gm_error *err);
+
 /* The router matrices of a checkpoint, widened to double once. */
 typedef struct pathway_router {
     int64_t L, E, D;

@@ -1,0 +1,587 @@
+/* join.c: fills metric-reduce's study table from pathway records (and, in the
+ * per-checkpoint mode, membership records): samples joined by id, checkpoints
+ * by name with their step, one cell per (checkpoint, sample); duplicates and
+ * missing samples are found here, never dropped silently. It computes no
+ * metric. Spec: design.md "Phase 2", method.md "Across checkpoints". */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pathway.h"
+#include "study.h"
+
+typedef struct id_index {
+    size_t *slot;   /* sample index + 1; 0 = empty */
+    size_t cap;
+} id_index;
+
+typedef struct pending_cell {
+    size_t sample, ckpt;
+    study_cell cell;
+} pending_cell;
+
+typedef struct pending {
+    pending_cell *v;
+    size_t n, cap;
+} pending;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+void study_init(study *st)
+{
+    memset(st, 0, sizeof *st);
+}
+
+void study_free(study *st)
+{
+    for (size_t i = 0; i < st->n_samples; i++)
+        free(st->samples[i].id);
+    free(st->samples);
+    id_index *ix = st->id_index;
+    if (ix)
+        free(ix->slot);
+    free(ix);
+    for (size_t d = 0; d < st->n_domains; d++)
+        free(st->domains[d].name);
+    free(st->domains);
+    for (size_t k = 0; k < st->n_ckpts; k++)
+        free(st->ckpts[k].name);
+    free(st->ckpts);
+    if (st->cells)
+        for (size_t k = 0; k < st->n_ckpts * st->n_samples; k++)
+            free(st->cells[k].path);
+    free(st->cells);
+    pending *pd = st->pending;
+    if (pd) {
+        for (size_t k = 0; k < pd->n; k++)
+            free(pd->v[k].cell.path);
+        free(pd->v);
+    }
+    free(pd);
+    for (size_t g = 0; g < st->n_groups; g++)
+        free(st->groups[g].name);
+    free(st->groups);
+    free(st->loss_steps);
+    free(st->loss);
+    memset(st, 0, sizeof *st);
+}
+
+static size_t *index_probe(id_index *ix, const study *st, const char *id)
+{
+    size_t h = (size_t)hash_str(id) & (ix->cap - 1);
+    while (ix->slot[h] && strcmp(st->samples[ix->slot[h] - 1].id, id) != 0)
+        h = (h + 1) & (ix->cap - 1);
+    return &ix->slot[h];
+}
+
+static size_t sample_find(const study *st, const char *id)
+{
+    id_index *ix = st->id_index;
+    if (!ix)
+        return (size_t)-1;
+    size_t *s = index_probe(ix, st, id);
+    return *s ? *s - 1 : (size_t)-1;
+}
+
+/* Add a new sample (id not yet present); takes ownership of id. */
+static int sample_add(study *st, char *id, size_t domain, gm_error *err)
+{
+    id_index *ix = st->id_index;
+    if (!ix) {
+        ix = calloc(1, sizeof *ix);
+        if (!ix)
+            goto nomem;
+        st->id_index = ix;
+    }
+    if (2 * (st->n_samples + 1) > ix->cap) { /* grow and rehash at half load */
+        size_t cap = ix->cap ? 2 * ix->cap : 1024;
+        size_t *slot = calloc(cap, sizeof *slot);
+        if (!slot)
+            goto nomem;
+        free(ix->slot);
+        ix->slot = slot;
+        ix->cap = cap;
+        for (size_t i = 0; i < st->n_samples; i++)
+            *index_probe(ix, st, st->samples[i].id) = i + 1;
+    }
+    if (st->n_samples == st->cap_samples) {
+        size_t cap = st->cap_samples ? 2 * st->cap_samples : 256;
+        study_sample *v = realloc(st->samples, cap * sizeof *v);
+        if (!v)
+            goto nomem;
+        st->samples = v;
+        st->cap_samples = cap;
+    }
+    study_sample *s = &st->samples[st->n_samples];
+    memset(s, 0, sizeof *s);
+    s->id = id;
+    s->domain = domain;
+    *index_probe(ix, st, id) = st->n_samples + 1;
+    st->n_samples++;
+    return 0;
+nomem:
+    free(id);
+    return gm_fail(err, GM_ENOMEM, "out of memory for %zu samples", st->n_samples + 1);
+}
+
+size_t study_domain_find(const study *st, const char *name)
+{
+    for (size_t d = 0; d < st->n_domains; d++)
+        if (strcmp(st->domains[d].name, name) == 0)
+            return d;
+    return (size_t)-1;
+}
+
+static size_t domain_get(study *st, const char *name, gm_error *err)
+{
+    size_t d = study_domain_find(st, name);
+    if (d != (size_t)-1)
+        return d;
+    study_domain *v = realloc(st->domains, (st->n_domains + 1) * sizeof *v);
+    char *copy = strdup(name);
+    if (!v || !copy) {
+        if (v)
+            st->domains = v;
+        free(copy);
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        return (size_t)-1;
+    }
+    st->domains = v;
+    memset(&v[st->n_domains], 0, sizeof *v);
+    v[st->n_domains].name = copy;
+    v[st->n_domains].eps = NAN;
+    v[st->n_domains].delta = NAN;
+    return st->n_domains++;
+}
+
+static size_t ckpt_get(study *st, const char *name, int64_t step, gm_error *err)
+{
+    for (size_t k = 0; k < st->n_ckpts; k++) {
+        if (strcmp(st->ckpts[k].name, name) == 0) {
+            if (st->ckpts[k].step != step) {
+                gm_fail(err, GM_EDATA, "checkpoint %s has step %lld here and %lld in an earlier record",
+                        name, (long long)step, (long long)st->ckpts[k].step);
+                return (size_t)-1;
+            }
+            return k;
+        }
+        if (st->ckpts[k].step == step) {
+            gm_fail(err, GM_EDATA, "checkpoints %s and %s both have step %lld", st->ckpts[k].name,
+                    name, (long long)step);
+            return (size_t)-1;
+        }
+    }
+    study_ckpt *v = realloc(st->ckpts, (st->n_ckpts + 1) * sizeof *v);
+    char *copy = strdup(name);
+    if (!v || !copy) {
+        if (v)
+            st->ckpts = v;
+        free(copy);
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        return (size_t)-1;
+    }
+    st->ckpts = v;
+    v[st->n_ckpts].name = copy;
+    v[st->n_ckpts].step = step;
+    return st->n_ckpts++;
+}
+
+static double opt_f64(const msgpack_object *m, const char *key, int *bad, gm_error *err)
+{
+    double v;
+    if (record_is_nil(m, key))
+        return NAN;
+    if (record_get_f64(m, key, &v, err)) {
+        *bad = 1;
+        return NAN;
+    }
+    return v;
+}
+
+/* Every pathway record must share L, E, threshold and weights. */
+static int check_shape(study *st, const msgpack_object *rec, const char *id, gm_error *err)
+{
+    int64_t L, E;
+    double tau;
+    char *weights = NULL;
+    if (record_get_i64(rec, "n_layers", &L, err) || record_get_i64(rec, "n_experts", &E, err)
+        || record_get_f64(rec, "threshold", &tau, err) || record_get_str(rec, "weights", &weights, err))
+        return -1;
+    int rc = 0;
+    if (L < 1 || E < 1 || E > 65535) {
+        rc = gm_fail(err, GM_EDATA, "sample %s: n_layers %lld, n_experts %lld out of range", id,
+                     (long long)L, (long long)E);
+    } else if (!st->have_shape) {
+        st->L = L;
+        st->E = E;
+        st->threshold = tau;
+        snprintf(st->weights, sizeof st->weights, "%s", weights);
+        st->have_shape = 1;
+    } else if (L != st->L || E != st->E) {
+        rc = gm_fail(err, GM_EDATA, "sample %s: %lld layers x %lld experts, earlier records have "
+                     "%lld x %lld", id, (long long)L, (long long)E, (long long)st->L, (long long)st->E);
+    } else if (tau != st->threshold || strcmp(weights, st->weights) != 0) {
+        rc = gm_fail(err, GM_EDATA, "sample %s: threshold %g with %s weights, earlier records have "
+                     "%g with %s: distances across them would not compare", id, tau, weights,
+                     st->threshold, st->weights);
+    }
+    free(weights);
+    return rc;
+}
+
+int study_add_pathway(study *st, const msgpack_object *rec, int allow_missing, size_t *unknown,
+                      gm_error *err)
+{
+    char *id = NULL, *domain = NULL, *ckpt = NULL, *path = NULL;
+    uint16_t *sym = NULL;
+    size_t *lstart = NULL;
+    int64_t step;
+    int rc = -1, bad = 0;
+    if (record_get_str(rec, "id", &id, err) || record_get_str(rec, "domain", &domain, err)
+        || record_get_str(rec, "checkpoint", &ckpt, err) || record_get_str(rec, "path", &path, err))
+        goto done;
+    if (record_is_nil(rec, "step")) {
+        gm_fail(err, GM_EDATA, "sample %s: checkpoint %s has no step; memorization needs ordered "
+                "checkpoints (give router-trace --step)", id, ckpt);
+        goto done;
+    }
+    if (record_get_i64(rec, "step", &step, err) || check_shape(st, rec, id, err))
+        goto done;
+    /* validate the string now, so the error names this record */
+    size_t n_sym, plen = strlen(path);
+    sym = malloc((plen + 1) * sizeof *sym);
+    lstart = malloc(2 * (size_t)st->L * sizeof *lstart);
+    if (!sym || !lstart) {
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (pathway_symbols(path, st->L, st->E, 0, sym, &n_sym, lstart, lstart + st->L, err)) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        gm_fail(err, GM_EDATA, "sample %s: %s", id, msg);
+        goto done;
+    }
+    study_cell cell = {.path = NULL, .count = 1};
+    cell.c = opt_f64(rec, "consistency_c", &bad, err);
+    cell.s = opt_f64(rec, "consistency_s", &bad, err);
+    cell.loss = opt_f64(rec, "loss", &bad, err);
+    cell.entropy = opt_f64(rec, "entropy", &bad, err);
+    if (bad)
+        goto done;
+
+    size_t si = sample_find(st, id);
+    if (si == (size_t)-1) {
+        if (st->membership_mode) {
+            if (!allow_missing) {
+                gm_fail(err, GM_EDATA, "sample %s is not in the membership file (use --allow-missing "
+                        "to drop such samples)", id);
+                goto done;
+            }
+            ++*unknown;
+            rc = 0;
+            goto done;
+        }
+        size_t d = domain_get(st, domain, err);
+        if (d == (size_t)-1)
+            goto done;
+        char *own = id;
+        id = NULL;
+        if (sample_add(st, own, d, err))
+            goto done;
+        si = st->n_samples - 1;
+    } else if (strcmp(st->domains[st->samples[si].domain].name, domain) != 0) {
+        gm_fail(err, GM_EDATA, "sample %s has domain %s here and %s elsewhere", st->samples[si].id,
+                domain, st->domains[st->samples[si].domain].name);
+        goto done;
+    }
+    size_t k = ckpt_get(st, ckpt, step, err);
+    if (k == (size_t)-1)
+        goto done;
+
+    pending *pd = st->pending;
+    if (!pd) {
+        pd = calloc(1, sizeof *pd);
+        if (!pd) {
+            gm_fail(err, GM_ENOMEM, "out of memory");
+            goto done;
+        }
+        st->pending = pd;
+    }
+    if (pd->n == pd->cap) {
+        size_t cap = pd->cap ? 2 * pd->cap : 1024;
+        pending_cell *v = realloc(pd->v, cap * sizeof *v);
+        if (!v) {
+            gm_fail(err, GM_ENOMEM, "out of memory for %zu pathway records", pd->n + 1);
+            goto done;
+        }
+        pd->v = v;
+        pd->cap = cap;
+    }
+    cell.path = path;
+    path = NULL;
+    pd->v[pd->n++] = (pending_cell){.sample = si, .ckpt = k, .cell = cell};
+    rc = 0;
+done:
+    free(id);
+    free(domain);
+    free(ckpt);
+    free(path);
+    free(sym);
+    free(lstart);
+    return rc;
+}
+
+int study_add_membership(study *st, const msgpack_object *rec, gm_error *err)
+{
+    char *id = NULL, *domain = NULL, *group = NULL;
+    uint32_t *steps = NULL;
+    double *losses = NULL, eps, delta;
+    size_t n_steps = 0, n_losses = 0;
+    int64_t mem_step = 0;
+    int rc = -1;
+    st->membership_mode = 1;
+    if (record_get_str(rec, "id", &id, err) || record_get_str(rec, "domain", &domain, err)
+        || record_get_str(rec, "group", &group, err) || record_get_f64(rec, "eps", &eps, err)
+        || record_get_f64(rec, "delta", &delta, err)
+        || record_get_u32s(rec, "steps", &steps, &n_steps, err)
+        || record_get_f64s(rec, "losses", &losses, &n_losses, err))
+        goto done;
+    int memorized = !record_is_nil(rec, "mem_step");
+    if (memorized && record_get_i64(rec, "mem_step", &mem_step, err))
+        goto done;
+    if (n_steps != n_losses || n_steps == 0) {
+        gm_fail(err, GM_EDATA, "membership of %s: %zu steps but %zu losses", id, n_steps, n_losses);
+        goto done;
+    }
+    if (!st->loss_steps) {
+        st->loss_steps = malloc(n_steps * sizeof *st->loss_steps);
+        if (!st->loss_steps) {
+            gm_fail(err, GM_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t t = 0; t < n_steps; t++)
+            st->loss_steps[t] = steps[t];
+        st->n_loss_steps = n_steps;
+    } else {
+        int same = n_steps == st->n_loss_steps;
+        for (size_t t = 0; same && t < n_steps; t++)
+            same = st->loss_steps[t] == (int64_t)steps[t];
+        if (!same) {
+            gm_fail(err, GM_EDATA, "membership of %s lists other checkpoint steps than earlier "
+                    "records", id);
+            goto done;
+        }
+    }
+    if (sample_find(st, id) != (size_t)-1) {
+        gm_fail(err, GM_EDATA, "sample %s has two membership records", id);
+        goto done;
+    }
+    size_t d = domain_get(st, domain, err);
+    if (d == (size_t)-1)
+        goto done;
+    study_domain *dom = &st->domains[d];
+    if (isnan(dom->eps)) {
+        dom->eps = eps;
+        dom->delta = delta;
+    }
+    /* the group, by name */
+    size_t g;
+    for (g = 0; g < st->n_groups; g++)
+        if (strcmp(st->groups[g].name, group) == 0)
+            break;
+    if (g == st->n_groups) {
+        study_group *v = realloc(st->groups, (st->n_groups + 1) * sizeof *v);
+        if (!v) {
+            gm_fail(err, GM_ENOMEM, "out of memory");
+            goto done;
+        }
+        st->groups = v;
+        v[g] = (study_group){.name = group, .domain = d, .memorized = memorized, .mem_step = mem_step};
+        group = NULL;
+        st->n_groups++;
+    } else if (st->groups[g].domain != d || st->groups[g].memorized != memorized
+               || (memorized && st->groups[g].mem_step != mem_step)) {
+        gm_fail(err, GM_EDATA, "membership of %s: group %s disagrees with an earlier record's "
+                "domain or mem_step", id, group);
+        goto done;
+    }
+    /* the sample's losses, as a row of the loss matrix */
+    double *loss = realloc(st->loss, (st->n_samples + 1) * n_steps * sizeof *loss);
+    if (!loss) {
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        goto done;
+    }
+    st->loss = loss;
+    memcpy(loss + st->n_samples * n_steps, losses, n_steps * sizeof *loss);
+    char *own = id;
+    id = NULL;
+    if (sample_add(st, own, d, err))
+        goto done;
+    study_sample *s = &st->samples[st->n_samples - 1];
+    s->group = g;
+    s->memorized = memorized;
+    s->mem_step = mem_step;
+    rc = 0;
+done:
+    free(id);
+    free(domain);
+    free(group);
+    free(steps);
+    free(losses);
+    return rc;
+}
+
+static int cmp_ckpt(const void *a, const void *b)
+{
+    const study_ckpt *x = a, *y = b;
+    return x->step < y->step ? -1 : x->step > y->step;
+}
+
+static const study *sort_ctx;
+static int cmp_domain_idx(const void *a, const void *b)
+{
+    return strcmp(sort_ctx->domains[*(const size_t *)a].name, sort_ctx->domains[*(const size_t *)b].name);
+}
+
+/* Sort domains by name and renumber every reference to them. */
+static int domains_sort(study *st, gm_error *err)
+{
+    size_t n = st->n_domains;
+    size_t *order = malloc((n ? n : 1) * sizeof *order), *rank = malloc((n ? n : 1) * sizeof *rank);
+    study_domain *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!order || !rank || !sorted) {
+        free(order);
+        free(rank);
+        free(sorted);
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    }
+    for (size_t d = 0; d < n; d++)
+        order[d] = d;
+    sort_ctx = st;
+    qsort(order, n, sizeof *order, cmp_domain_idx);
+    for (size_t d = 0; d < n; d++) {
+        rank[order[d]] = d;
+        sorted[d] = st->domains[order[d]];
+    }
+    memcpy(st->domains, sorted, n * sizeof *sorted);
+    for (size_t i = 0; i < st->n_samples; i++)
+        st->samples[i].domain = rank[st->samples[i].domain];
+    for (size_t g = 0; g < st->n_groups; g++)
+        st->groups[g].domain = rank[st->groups[g].domain];
+    free(order);
+    free(rank);
+    free(sorted);
+    return 0;
+}
+
+int study_finish(study *st, int allow_missing, size_t *dropped, char *first_missing, size_t cap,
+                 gm_error *err)
+{
+    *dropped = 0;
+    if (first_missing && cap)
+        first_missing[0] = '\0';
+    if (domains_sort(st, err))
+        return -1;
+    size_t K = st->n_ckpts, N = st->n_samples;
+    /* checkpoints by step; remember where each old index went */
+    size_t *rank = malloc((K ? K : 1) * sizeof *rank);
+    study_ckpt *old = malloc((K ? K : 1) * sizeof *old);
+    if (!rank || !old) {
+        free(rank);
+        free(old);
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    }
+    memcpy(old, st->ckpts, K * sizeof *old);
+    qsort(st->ckpts, K, sizeof *st->ckpts, cmp_ckpt);
+    for (size_t a = 0; a < K; a++)
+        for (size_t b = 0; b < K; b++)
+            if (old[a].name == st->ckpts[b].name)
+                rank[a] = b;
+    free(old);
+
+    st->cells = calloc(K * N + 1, sizeof *st->cells);
+    if (!st->cells) {
+        free(rank);
+        return gm_fail(err, GM_ENOMEM, "out of memory for %zu x %zu cells", K, N);
+    }
+    pending *pd = st->pending;
+    for (size_t q = 0; pd && q < pd->n; q++) {
+        pending_cell *pc = &pd->v[q];
+        study_cell *c = &st->cells[rank[pc->ckpt] * N + pc->sample];
+        if (c->count) {
+            size_t k = rank[pc->ckpt];
+            free(rank);
+            return gm_fail(err, GM_EDATA, "sample %s appears twice in checkpoint %s",
+                           st->samples[pc->sample].id, st->ckpts[k].name);
+        }
+        *c = pc->cell;
+        pc->cell.path = NULL;
+    }
+    free(rank);
+    if (pd) {
+        free(pd->v);
+        free(pd);
+        st->pending = NULL;
+    }
+
+    /* missing cells: an error, or drop the sample */
+    for (size_t i = 0; i < N; i++) {
+        for (size_t k = 0; k < K; k++) {
+            if (st->cells[k * N + i].count)
+                continue;
+            if (!allow_missing)
+                return gm_fail(err, GM_EDATA, "sample %s is missing from checkpoint %s (use "
+                               "--allow-missing to drop such samples)", st->samples[i].id,
+                               st->ckpts[k].name);
+            if (*dropped == 0 && first_missing)
+                snprintf(first_missing, cap, "%s (checkpoint %s)", st->samples[i].id, st->ckpts[k].name);
+            st->samples[i].dropped = 1;
+            ++*dropped;
+            break;
+        }
+    }
+    if (K == 0)
+        return gm_fail(err, GM_EDATA, "no pathway records in the input");
+
+    if (st->membership_mode) {
+        /* every checkpoint must be one the membership file has losses for, and agree with them */
+        for (size_t k = 0; k < K; k++) {
+            size_t t;
+            for (t = 0; t < st->n_loss_steps; t++)
+                if (st->loss_steps[t] == st->ckpts[k].step)
+                    break;
+            if (t == st->n_loss_steps)
+                return gm_fail(err, GM_EDATA, "checkpoint %s (step %lld) is not among the membership "
+                               "file's checkpoints", st->ckpts[k].name, (long long)st->ckpts[k].step);
+            for (size_t i = 0; i < N; i++) {
+                const study_cell *c = &st->cells[k * N + i];
+                double m = st->loss[i * st->n_loss_steps + t];
+                if (!st->samples[i].dropped && !(c->loss == m || (isnan(c->loss) && isnan(m))))
+                    return gm_fail(err, GM_EDATA, "sample %s: loss %.17g at checkpoint %s differs from "
+                                   "the membership file's %.17g: it was made from other pathway files",
+                                   st->samples[i].id, c->loss, st->ckpts[k].name, m);
+            }
+        }
+        return 0;
+    }
+    st->n_loss_steps = K;
+    st->loss_steps = malloc(K * sizeof *st->loss_steps);
+    st->loss = malloc((N ? N : 1) * K * sizeof *st->loss);
+    if (!st->loss_steps || !st->loss)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    for (size_t k = 0; k < K; k++) {
+        st->loss_steps[k] = st->ckpts[k].step;
+        for (size_t i = 0; i < N; i++)
+            st->loss[i * K + k] = st->cells[k * N + i].loss;
+    }
+    return 0;
+}

@@ -1,0 +1,214 @@
+/* metric-reduce: pathway records of all checkpoints in, memorization groups and
+ * per-checkpoint metrics out (calibration, membership and metric records,
+ * docs/records.md). Options, wiring and the loop only: the join is join.c,
+ * the groups groups.c, the metrics rows.c. Three modes: everything (default),
+ * --membership-only, and --membership FILE (metrics of the given checkpoints
+ * only, for GNU parallel). Spec: method.md "Across checkpoints", "Per checkpoint". */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "groups.h"
+#include "record.h"
+#include "rows.h"
+#include "study.h"
+
+#define NAME "metric-reduce"
+
+static const char *eps_text = NULL;
+static cli_list eps_domain = {0};
+static double delta = 0.05;
+static int64_t ma_window = 3;
+static int64_t pairs = 0;
+static int64_t seed = 1;
+static const char *distance = "chars";
+static int64_t threads = 0;
+static const char *membership = NULL;
+static int membership_only = 0;
+static int allow_missing = 0;
+static const char *out_path = NULL;
+static int compress = 0;
+static int progress = 0;
+
+static cli_option options[] = {
+    {"eps", 0, CLI_STRING, &eps_text, "V",
+     "loss threshold eps for every domain (default: calibrated per domain to 20-25 % memorized)", 0, 0, 0},
+    {"eps-domain", 0, CLI_LIST, &eps_domain, "NAME=V", "eps for one domain (repeatable)", 0, 0, 0},
+    {"delta", 0, CLI_DOUBLE, &delta, "V", "max |loss(t) - loss(last)| once memorized", 0, 1e9, 0},
+    {"ma-window", 0, CLI_INT, &ma_window, "N", "checkpoints in the trailing moving average of loss", 1, 1e6, 0},
+    {"pairs", 0, CLI_INT, &pairs, "N",
+     "sample N pairs per row uniformly without replacement, with a standard error (0: all pairs)", 0, 1e15, 0},
+    {"seed", 0, CLI_INT, &seed, "N", "seed for --pairs sampling", 0, 9e15, 0},
+    {"distance", 0, CLI_STRING, &distance, "chars|experts",
+     "compare pathway strings character by character, or as expert-id symbols", 0, 0, 0},
+    {"threads", 0, CLI_INT, &threads, "N", "threads for the pairwise distances (0: all CPUs)", 0, 4096, 1},
+    {"membership", 0, CLI_STRING, &membership, "FILE",
+     "take groups and losses from FILE (a --membership-only output); emit only the given "
+     "checkpoints' metric records", 0, 0, 0},
+    {"membership-only", 0, CLI_FLAG, &membership_only, NULL,
+     "emit only calibration and membership records (no pairwise work)", 0, 0, 0},
+    {"allow-missing", 0, CLI_FLAG, &allow_missing, NULL,
+     "drop samples missing from some checkpoint, with a warning, instead of failing", 0, 0, 0},
+    {"output", 'o', CLI_STRING, &out_path, "FILE",
+     "write to FILE (renamed into place on success; a .lz4 name compresses)", 0, 0, 1},
+    {"compress", 'z', CLI_FLAG, &compress, NULL, "LZ4-compress the output", 0, 0, 1},
+    {"progress", 0, CLI_FLAG, &progress, NULL, "show progress even when stderr is not a terminal", 0, 0, 1},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
+static const cli_program program = {
+    .name = NAME,
+    .usage = NAME " [options] FILE...",
+    .summary = "Joins the pathway records of all checkpoints by sample id (a sample missing from a "
+               "checkpoint, or seen twice, is an error), finds each sample's memorization step and "
+               "group (domain@step), and writes calibration and membership records, then per "
+               "checkpoint a metric record for every group, domain, all samples and every pair of "
+               "domains (cross): mean pairwise Levenshtein distance of pathway strings (overall "
+               "and per layer), consistency C and S, loss and its moving average, routing entropy.",
+    .example = NAME " paths/*.mpk.lz4 > metrics.mpk\n"
+               "  # or in two phases, the pairwise work spread by GNU parallel:\n"
+               NAME " --membership-only paths/*.mpk.lz4 -o members.mpk\n"
+               "parallel " NAME " --membership members.mpk {} -o {.}.metrics ::: paths/*.mpk.lz4\n"
+               "cat members.mpk paths/*.metrics > metrics.mpk",
+    .options = options,
+};
+
+int main(int argc, char **argv)
+{
+    int first = cli_parse(&program, argc, argv);
+    double eps_all = NAN;
+    if (eps_text) {
+        char *end;
+        errno = 0;
+        eps_all = strtod(eps_text, &end);
+        if (errno || *end || end == eps_text || !(eps_all > 0.0) || !isfinite(eps_all))
+            cli_usage_error(NAME, "--eps %s: expected a positive number", eps_text);
+    }
+    int experts = strcmp(distance, "experts") == 0;
+    if (!experts && strcmp(distance, "chars") != 0)
+        cli_usage_error(NAME, "--distance %s: expected chars or experts", distance);
+    if (membership && membership_only)
+        cli_usage_error(NAME, "--membership and --membership-only exclude each other");
+    if (membership && (eps_text || eps_domain.n))
+        cli_usage_error(NAME, "--eps and --eps-domain do not apply with --membership (the file fixes the groups)");
+    if (argc <= first)
+        cli_usage_error(NAME, "no input: give the pathway files (use - for stdin)");
+
+    gm_error err = {0};
+    study st;
+    study_init(&st);
+    record_writer *w = NULL;
+    record_reader *mem = NULL;
+    size_t n_in = (size_t)(argc - first);
+    record_reader **in = calloc(n_in + 1, sizeof *in); /* the paths files, then membership */
+    if (!in) {
+        gm_fail(&err, GM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n_in; i++) {
+        in[i] = record_reader_open(argv[first + (int)i], &err);
+        if (!in[i])
+            goto fail;
+    }
+    if (membership) {
+        mem = in[n_in] = record_reader_open(membership, &err);
+        if (!mem)
+            goto fail;
+    }
+    gm_output *out = gm_output_open(out_path, compress ? GM_OUT_LZ4 : 0, &err);
+    if (!out)
+        goto fail;
+    w = record_writer_create(out, &err);
+    if (!w)
+        goto fail;
+    if (record_writer_header(w, NAME, GM_VERSION, cli_pack_options, &program, in,
+                             n_in + (mem != NULL), &err))
+        goto fail;
+
+    /* the membership file first: it defines the samples and groups */
+    const msgpack_object *rec;
+    int got;
+    while (mem && (got = record_reader_next(mem, &rec, &err)) == 1) {
+        /* calibration and other types are not passed on: every parallel job
+         * reads this file, so passing them would repeat them */
+        if (record_is_type(rec, "membership") && study_add_membership(&st, rec, &err)) {
+            gm_error_where(&err, "%s", record_reader_where(mem));
+            goto fail;
+        }
+    }
+    if (mem && got < 0)
+        goto fail;
+    if (mem && st.n_samples == 0) {
+        gm_fail(&err, GM_EDATA, "%s: no membership records (make it with --membership-only)", membership);
+        goto fail;
+    }
+
+    cli_progress prog;
+    cli_progress_start(&prog, "pathway records", 0, progress);
+    uint64_t done = 0;
+    size_t unknown = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        while ((got = record_reader_next(in[i], &rec, &err)) == 1) {
+            int rc = record_is_type(rec, "pathway")
+                         ? study_add_pathway(&st, rec, allow_missing, &unknown, &err)
+                         : record_writer_copy(w, rec, &err);
+            if (rc) {
+                if (err.code != GM_EPIPE)
+                    gm_error_where(&err, "%s", record_reader_where(in[i]));
+                goto fail;
+            }
+            cli_progress_update(&prog, ++done);
+        }
+        if (got < 0)
+            goto fail;
+    }
+    cli_progress_finish(&prog);
+
+    size_t dropped;
+    char first_missing[512];
+    if (study_finish(&st, allow_missing, &dropped, first_missing, sizeof first_missing, &err))
+        goto fail;
+    if (dropped)
+        fprintf(stderr, "%s: warning: dropped %zu sample(s) missing from some checkpoint, first %s\n",
+                NAME, dropped, first_missing);
+    if (unknown)
+        fprintf(stderr, "%s: warning: dropped %zu pathway record(s) of samples not in %s\n", NAME,
+                unknown, membership);
+
+    if (!membership) {
+        if (groups_assign(&st, eps_all, eps_domain.items, eps_domain.n, delta, &err)
+            || groups_write(&st, w, &err))
+            goto fail;
+    }
+    if (!membership_only) {
+        rows_opts ro = {.experts = experts, .pairs = (uint64_t)pairs, .seed = (uint64_t)seed,
+                        .threads = (int)threads, .ma_window = ma_window};
+        cli_progress_start(&prog, "checkpoints", st.n_ckpts, progress);
+        for (size_t k = 0; k < st.n_ckpts; k++) {
+            if (rows_write_checkpoint(&st, k, &ro, w, &err))
+                goto fail;
+            cli_progress_update(&prog, k + 1);
+        }
+        cli_progress_finish(&prog);
+    }
+    int rc = record_writer_close(w, &err);
+    w = NULL;
+    if (rc)
+        goto fail;
+    for (size_t i = 0; i <= n_in; i++)
+        record_reader_close(in[i]);
+    free(in);
+    study_free(&st);
+    return 0;
+
+fail:
+    record_writer_abort(w);
+    for (size_t i = 0; in && i <= n_in; i++)
+        record_reader_close(in[i]);
+    free(in);
+    study_free(&st);
+    cli_die(NAME, &err);
+}

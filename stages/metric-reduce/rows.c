@@ -1,0 +1,284 @@
+/* rows.c: the metric records of one checkpoint: builds the symbol strings of
+ * its pathways (characters or expert ids), then for every group, domain, all
+ * samples and every pair of domains (cross) the pairwise distances
+ * (common/pair_stats.c), C/S/entropy statistics, mean loss and its trailing
+ * moving average. It assigns no groups (groups.c). Spec: method.md "Per
+ * checkpoint, per group" and its controls. */
+#include "rows.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pair_stats.h"
+#include "pathway.h"
+
+typedef struct ckpt_strings {
+    uint16_t *buf;            /* every symbol of the checkpoint */
+    const uint16_t **s;       /* [N] */
+    size_t *len;              /* [N] */
+    const uint16_t **ls;      /* [L, N] */
+    size_t *llen;             /* [L, N] */
+    pair_strings ps;
+} ckpt_strings;
+
+static void strings_free(ckpt_strings *cs)
+{
+    free(cs->buf);
+    free(cs->s);
+    free(cs->len);
+    free(cs->ls);
+    free(cs->llen);
+}
+
+static int strings_build(const study *st, size_t k, int experts, ckpt_strings *cs, gm_error *err)
+{
+    size_t N = st->n_samples, L = (size_t)st->L, total = 0;
+    memset(cs, 0, sizeof *cs);
+    for (size_t i = 0; i < N; i++)
+        if (!st->samples[i].dropped)
+            total += strlen(st->cells[k * N + i].path);
+    cs->buf = malloc((total ? total : 1) * sizeof *cs->buf);
+    cs->s = malloc((N ? N : 1) * sizeof *cs->s);
+    cs->len = malloc((N ? N : 1) * sizeof *cs->len);
+    cs->ls = malloc((N ? N : 1) * L * sizeof *cs->ls);
+    cs->llen = malloc((N ? N : 1) * L * sizeof *cs->llen);
+    size_t *start = malloc(2 * L * sizeof *start); /* [L] starts, then [L] lengths */
+    if (!cs->buf || !cs->s || !cs->len || !cs->ls || !cs->llen || !start) {
+        free(start);
+        strings_free(cs);
+        return gm_fail(err, GM_ENOMEM, "out of memory for the pathway strings of %zu samples", N);
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < N; i++) {
+        size_t n = 0;
+        if (st->samples[i].dropped) {
+            for (size_t l = 0; l < L; l++)
+                start[l] = start[L + l] = 0;
+        } else if (pathway_symbols(st->cells[k * N + i].path, st->L, st->E, experts, cs->buf + off,
+                                   &n, start, start + L, err)) {
+            free(start); /* validated when read: only a bug gets here */
+            strings_free(cs);
+            return -1;
+        }
+        cs->s[i] = cs->buf + off;
+        cs->len[i] = n;
+        for (size_t l = 0; l < L; l++) {
+            cs->ls[l * N + i] = cs->buf + off + start[l];
+            cs->llen[l * N + i] = start[L + l];
+        }
+        off += n;
+    }
+    free(start);
+    cs->ps = (pair_strings){.n = N, .L = L, .s = cs->s, .len = cs->len, .ls = cs->ls, .llen = cs->llen};
+    return 0;
+}
+
+/* mean and population std of the non-NaN values; both NaN when there are none */
+typedef struct moments {
+    double sum, sumsq;
+    size_t n;
+} moments;
+
+static void moments_add(moments *m, double v)
+{
+    if (isnan(v))
+        return;
+    m->sum += v;
+    m->sumsq += v * v;
+    m->n++;
+}
+
+static double moments_mean(const moments *m)
+{
+    return m->n ? m->sum / (double)m->n : NAN;
+}
+
+static double moments_std(const moments *m, const double *v, const size_t *idx, size_t n)
+{
+    if (!m->n)
+        return NAN;
+    double mean = moments_mean(m), ss = 0.0; /* two-pass for accuracy */
+    for (size_t q = 0; q < n; q++)
+        if (!isnan(v[idx[q]]))
+            ss += (v[idx[q]] - mean) * (v[idx[q]] - mean);
+    return sqrt(ss / (double)m->n);
+}
+
+static void pack_opt_f64(msgpack_packer *pk, const char *key, double v)
+{
+    if (isnan(v))
+        pack_kv_nil(pk, key);
+    else
+        pack_kv_f64(pk, key, v);
+}
+
+typedef struct row_ctx {
+    const study *st;
+    size_t k, t;              /* checkpoint index; its column in the loss matrix */
+    const rows_opts *o;
+    ckpt_strings *cs;
+    double *layer;            /* [L] */
+    double *vc, *vs, *ve;     /* [N] C, S, entropy of the checkpoint's cells */
+    record_writer *w;
+} row_ctx;
+
+/* Mean loss of members at loss column t (NaN if none defined). */
+static double loss_mean_at(const study *st, const size_t *m, size_t n, size_t t)
+{
+    moments mo = {0};
+    for (size_t q = 0; q < n; q++)
+        moments_add(&mo, st->loss[m[q] * st->n_loss_steps + t]);
+    return moments_mean(&mo);
+}
+
+/* One metric record. members = a (and b for cross) */
+static int row_write(row_ctx *rc, const char *scope, const char *group, const char *domain,
+                     const study_group *g, const size_t *a, size_t na, const size_t *b, size_t nb,
+                     size_t *all, gm_error *err)
+{
+    const study *st = rc->st;
+    const rows_opts *o = rc->o;
+    const study_ckpt *ck = &st->ckpts[rc->k];
+    pair_result pr = {.layer_mean = rc->layer};
+    uint64_t seed = pair_seed(o->seed, ck->step, scope, group);
+    int r = b ? pair_stats_cross(&rc->cs->ps, a, na, b, nb, o->pairs, seed, o->threads, &pr, err)
+              : pair_stats_within(&rc->cs->ps, a, na, o->pairs, seed, o->threads, &pr, err);
+    if (r)
+        return -1;
+    size_t n = na + nb;
+    memcpy(all, a, na * sizeof *all);
+    if (b)
+        memcpy(all + na, b, nb * sizeof *all);
+    moments mc = {0}, ms = {0}, me = {0};
+    for (size_t q = 0; q < n; q++) {
+        moments_add(&mc, rc->vc[all[q]]);
+        moments_add(&ms, rc->vs[all[q]]);
+        moments_add(&me, rc->ve[all[q]]);
+    }
+    double loss_mean = loss_mean_at(st, all, n, rc->t);
+    moments ma = {0}; /* trailing window over the loss columns up to t */
+    size_t first = rc->t + 1 > (size_t)o->ma_window ? rc->t + 1 - (size_t)o->ma_window : 0;
+    for (size_t t = first; t <= rc->t; t++)
+        moments_add(&ma, loss_mean_at(st, all, n, t));
+
+    msgpack_packer *pk = record_writer_packer(rc->w);
+    msgpack_pack_map(pk, 21);
+    pack_kv_str(pk, "type", "metric");
+    pack_kv_str(pk, "checkpoint", ck->name);
+    pack_kv_i64(pk, "step", ck->step);
+    pack_kv_str(pk, "scope", scope);
+    pack_kv_str(pk, "group", group);
+    if (domain)
+        pack_kv_str(pk, "domain", domain);
+    else
+        pack_kv_nil(pk, "domain");
+    if (g && g->memorized)
+        pack_kv_i64(pk, "mem_step", g->mem_step);
+    else
+        pack_kv_nil(pk, "mem_step");
+    pack_kv_i64(pk, "n", (int64_t)n);
+    pack_kv_i64(pk, "pairs", (int64_t)pr.pairs);
+    pack_kv_bool(pk, "sampled", pr.sampled);
+    pack_opt_f64(pk, "distance_mean", pr.mean);
+    pack_opt_f64(pk, "distance_se", pr.se);
+    pack_kv_str(pk, "distance_mode", o->experts ? "experts" : "chars");
+    if (pr.pairs)
+        pack_kv_f64s(pk, "layer_distance", rc->layer, (size_t)st->L);
+    else
+        pack_kv_nil(pk, "layer_distance");
+    pack_opt_f64(pk, "c_mean", moments_mean(&mc));
+    pack_opt_f64(pk, "c_std", moments_std(&mc, rc->vc, all, n));
+    pack_opt_f64(pk, "s_mean", moments_mean(&ms));
+    pack_opt_f64(pk, "s_std", moments_std(&ms, rc->vs, all, n));
+    pack_opt_f64(pk, "loss_mean", loss_mean);
+    pack_opt_f64(pk, "loss_ma", moments_mean(&ma));
+    pack_opt_f64(pk, "entropy_mean", moments_mean(&me));
+    return record_writer_end(rc->w, err);
+}
+
+int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_writer *w,
+                          gm_error *err)
+{
+    size_t N = st->n_samples, t;
+    for (t = 0; t < st->n_loss_steps; t++)
+        if (st->loss_steps[t] == st->ckpts[k].step)
+            break;
+    if (t == st->n_loss_steps)
+        return gm_fail(err, GM_EDATA, "checkpoint %s has no loss column", st->ckpts[k].name);
+
+    ckpt_strings cs;
+    if (strings_build(st, k, o->experts, &cs, err))
+        return -1;
+    size_t *m = malloc((N ? N : 1) * sizeof *m), *m2 = malloc((N ? N : 1) * sizeof *m2);
+    size_t *all = malloc((N ? N : 1) * sizeof *all);
+    double *layer = malloc((size_t)st->L * sizeof *layer);
+    double *v = malloc(3 * (N ? N : 1) * sizeof *v);
+    int rc = -1;
+    if (!m || !m2 || !all || !layer || !v) {
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        goto done;
+    }
+    row_ctx ctx = {.st = st, .k = k, .t = t, .o = o, .cs = &cs, .layer = layer,
+                   .vc = v, .vs = v + N, .ve = v + 2 * N, .w = w};
+    for (size_t i = 0; i < N; i++) {
+        const study_cell *c = &st->cells[k * N + i];
+        ctx.vc[i] = c->c;
+        ctx.vs[i] = c->s;
+        ctx.ve[i] = c->entropy;
+    }
+    for (size_t g = 0; g < st->n_groups; g++) {
+        size_t n = 0;
+        for (size_t i = 0; i < N; i++)
+            if (!st->samples[i].dropped && st->samples[i].group == g)
+                m[n++] = i;
+        const study_group *gr = &st->groups[g];
+        if (n && row_write(&ctx, "group", gr->name, st->domains[gr->domain].name, gr, m, n, NULL, 0,
+                           all, err))
+            goto done;
+    }
+    for (size_t d = 0; d < st->n_domains; d++) {
+        size_t n = 0;
+        for (size_t i = 0; i < N; i++)
+            if (!st->samples[i].dropped && st->samples[i].domain == d)
+                m[n++] = i;
+        if (n && row_write(&ctx, "domain", st->domains[d].name, st->domains[d].name, NULL, m, n,
+                           NULL, 0, all, err))
+            goto done;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++)
+        if (!st->samples[i].dropped)
+            m[n++] = i;
+    if (n && row_write(&ctx, "all", "all", NULL, NULL, m, n, NULL, 0, all, err))
+        goto done;
+    for (size_t da = 0; da < st->n_domains; da++) {
+        for (size_t db = da + 1; db < st->n_domains; db++) {
+            size_t na = 0, nb = 0;
+            for (size_t i = 0; i < N; i++) {
+                if (st->samples[i].dropped)
+                    continue;
+                if (st->samples[i].domain == da)
+                    m[na++] = i;
+                else if (st->samples[i].domain == db)
+                    m2[nb++] = i;
+            }
+            if (!na || !nb)
+                continue;
+            char name[1024];
+            snprintf(name, sizeof name, "%s|%s", st->domains[da].name, st->domains[db].name);
+            if (row_write(&ctx, "cross", name, NULL, NULL, m, na, m2, nb, all, err))
+                goto done;
+        }
+    }
+    rc = 0;
+done:
+    strings_free(&cs);
+    free(m);
+    free(m2);
+    free(all);
+    free(layer);
+    free(v);
+    return rc;
+}
