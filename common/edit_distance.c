@@ -245,8 +245,53 @@ size_t edit_distance(const uint16_t *a, size_t n, const uint16_t *b, size_t m)
 /* ------------------------------------------------- AVX-512 kernel ---- */
 
 #ifdef EDIT_LANES
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* (x << 1) | (prev >> 63): a block's horizontal deltas shifted down one row,
+ * the delta leaving the block above entering at bit 0. */
+ALWAYS_INLINE __m512i lane_shift_in(__m512i x, __m512i prev)
+{
+#ifdef __AVX512VBMI2__
+    return _mm512_shldi_epi64(x, prev, 1);
+#else
+    return _mm512_or_si512(_mm512_slli_epi64(x, 1), _mm512_srli_epi64(prev, 63));
+#endif
+}
+
+/* block_step on eight lanes. *ph, *mh: in, the block above's horizontal
+ * deltas before the shift (for block 0, ph = 1 << 63 and mh = 0: row 0's
+ * delta is +1); out, this block's. */
+ALWAYS_INLINE void lane_step(__m512i *pv, __m512i *mv, __m512i eq, __m512i *ph, __m512i *mh)
+{
+    __m512i Pv = *pv, Mv = *mv;
+    __m512i xv = _mm512_or_si512(eq, Mv);
+    eq = _mm512_or_si512(eq, _mm512_srli_epi64(*mh, 63)); /* hin = -1: a match at bit 0 */
+    __m512i sum = _mm512_add_epi64(_mm512_and_si512(eq, Pv), Pv);
+    __m512i xh = _mm512_ternarylogic_epi64(sum, Pv, eq, 0xBE); /* (a ^ b) | c */
+    __m512i h_p = _mm512_ternarylogic_epi64(Mv, xh, Pv, 0xF1); /* a | ~(b | c) */
+    __m512i h_m = _mm512_and_si512(Pv, xh);
+    __m512i phs = lane_shift_in(h_p, *ph), mhs = lane_shift_in(h_m, *mh);
+    *pv = _mm512_ternarylogic_epi64(mhs, xv, phs, 0xF1);      /* a | ~(b | c) */
+    *mv = _mm512_and_si512(phs, xv);
+    *ph = h_p;
+    *mh = h_m;
+}
+
+/* Match masks of block k for eight lanes' symbols (s64: alphabet index per
+ * lane; s32: the same scaled by B, for the gather path). */
+ALWAYS_INLINE __m512i lane_eq(const edit_query *qy, size_t k, __m512i s64, __m256i s32)
+{
+    if (qy->peq_t) {
+        const uint64_t *tab = qy->peq_t + k * 16;
+        return _mm512_permutex2var_epi64(_mm512_load_si512(tab), s64, _mm512_load_si512(tab + 8));
+    }
+    return _mm512_i32gather_epi64(s32, (const void *)(qy->peq + k), 8);
+}
+
 /* The scalar kernel on eight strings at once, one per 64-bit lane; the
- * query (and so every block's match mask table) is shared.
+ * query (and so every block's match mask table) is shared. Two columns go
+ * side by side, the second one block behind, so that two independent
+ * dependency chains fill the pipeline.
  * sym: [maxm][8] query-alphabet index of each lane's symbol per column
  * (already multiplied by B on the gather path); m: [8] lane lengths;
  * pv, mv: scratch [B] vectors (64-byte aligned); out: [8] distances. */
@@ -255,51 +300,43 @@ static void lanes_distance(const edit_query *qy, const uint32_t *sym,
                            __m512i *mv, size_t *out)
 {
     size_t nb = qy->blocks;
-    const __m512i ones = _mm512_set1_epi64(-1), one = _mm512_set1_epi64(1);
+    const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512();
+    const __m512i top = _mm512_set1_epi64(INT64_MIN); /* bit 63: row 0 delta +1 */
     const __m512i last = _mm512_set1_epi64((int64_t)((uint64_t)1 << qy->last_bit));
     for (size_t k = 0; k < nb; k++) {
-        pv[k] = ones;
-        mv[k] = _mm512_setzero_si512();
+        pv[k] = _mm512_set1_epi64(-1); /* column 0: D[i][0] = i */
+        mv[k] = zero;
     }
     __m512i score = _mm512_set1_epi64((int64_t)qy->n);
     __m512i len = _mm512_loadu_si512(m);
-    __m512i col = _mm512_setzero_si512();
-    const int permute = qy->peq_t != NULL;
-    for (size_t j = 0; j < maxm; j++) {
-        __m256i s32 = _mm256_loadu_si256((const __m256i *)(sym + 8 * j));
-        __m512i s64 = _mm512_cvtepu32_epi64(s32);
-        __mmask8 active = _mm512_cmpgt_epi64_mask(len, col);
-        col = _mm512_add_epi64(col, one);
-        __m512i hp = one, hn = _mm512_setzero_si512();
-        __m512i ph = hp, mh = hn;
-        for (size_t k = 0; k < nb; k++) {
-            __m512i eq;
-            if (permute) {
-                const uint64_t *tab = qy->peq_t + k * 16;
-                eq = _mm512_permutex2var_epi64(_mm512_load_si512(tab), s64,
-                                               _mm512_load_si512(tab + 8));
-            } else {
-                eq = _mm512_i32gather_epi64(s32, (const void *)(qy->peq + k), 8);
-            }
-            __m512i Pv = pv[k], Mv = mv[k];
-            __m512i xv = _mm512_or_si512(eq, Mv);
-            eq = _mm512_or_si512(eq, hn);
-            __m512i sum = _mm512_add_epi64(_mm512_and_si512(eq, Pv), Pv);
-            __m512i xh = _mm512_ternarylogic_epi64(sum, Pv, eq, 0xBE); /* (a^b)|c */
-            ph = _mm512_ternarylogic_epi64(Mv, xh, Pv, 0xF1);          /* a|~(b|c) */
-            mh = _mm512_and_si512(Pv, xh);
-            __m512i op = _mm512_srli_epi64(ph, 63), on = _mm512_srli_epi64(mh, 63);
-            __m512i phs = _mm512_or_si512(_mm512_slli_epi64(ph, 1), hp);
-            __m512i mhs = _mm512_or_si512(_mm512_slli_epi64(mh, 1), hn);
-            pv[k] = _mm512_ternarylogic_epi64(mhs, xv, phs, 0xF1); /* a|~(b|c) */
-            mv[k] = _mm512_and_si512(phs, xv);
-            hp = op;
-            hn = on;
+    size_t j = 0;
+    for (; j + 1 < maxm; j += 2) { /* column j + 1 works one block behind j */
+        __m256i a32 = _mm256_loadu_si256((const __m256i *)(sym + 8 * j));
+        __m256i b32 = _mm256_loadu_si256((const __m256i *)(sym + 8 * j + 8));
+        __m512i a64 = _mm512_cvtepu32_epi64(a32), b64 = _mm512_cvtepu32_epi64(b32);
+        __m512i pha = top, mha = zero, phb = top, mhb = zero;
+        lane_step(&pv[0], &mv[0], lane_eq(qy, 0, a64, a32), &pha, &mha);
+        for (size_t k = 1; k < nb; k++) {
+            lane_step(&pv[k], &mv[k], lane_eq(qy, k, a64, a32), &pha, &mha);
+            lane_step(&pv[k - 1], &mv[k - 1], lane_eq(qy, k - 1, b64, b32), &phb, &mhb);
         }
-        __mmask8 up = _mm512_mask_test_epi64_mask(active, ph, last);
-        __mmask8 down = _mm512_mask_test_epi64_mask(active, mh, last);
-        score = _mm512_mask_add_epi64(score, up, score, one);
-        score = _mm512_mask_sub_epi64(score, down, score, one);
+        lane_step(&pv[nb - 1], &mv[nb - 1], lane_eq(qy, nb - 1, b64, b32), &phb, &mhb);
+        __mmask8 act = _mm512_cmpgt_epi64_mask(len, _mm512_set1_epi64((int64_t)j));
+        score = _mm512_mask_add_epi64(score, _mm512_mask_test_epi64_mask(act, pha, last), score, one);
+        score = _mm512_mask_sub_epi64(score, _mm512_mask_test_epi64_mask(act, mha, last), score, one);
+        act = _mm512_cmpgt_epi64_mask(len, _mm512_set1_epi64((int64_t)j + 1));
+        score = _mm512_mask_add_epi64(score, _mm512_mask_test_epi64_mask(act, phb, last), score, one);
+        score = _mm512_mask_sub_epi64(score, _mm512_mask_test_epi64_mask(act, mhb, last), score, one);
+    }
+    if (j < maxm) { /* an odd last column */
+        __m256i a32 = _mm256_loadu_si256((const __m256i *)(sym + 8 * j));
+        __m512i a64 = _mm512_cvtepu32_epi64(a32);
+        __m512i pha = top, mha = zero;
+        for (size_t k = 0; k < nb; k++)
+            lane_step(&pv[k], &mv[k], lane_eq(qy, k, a64, a32), &pha, &mha);
+        __mmask8 act = _mm512_cmpgt_epi64_mask(len, _mm512_set1_epi64((int64_t)j));
+        score = _mm512_mask_add_epi64(score, _mm512_mask_test_epi64_mask(act, pha, last), score, one);
+        score = _mm512_mask_sub_epi64(score, _mm512_mask_test_epi64_mask(act, mha, last), score, one);
     }
     int64_t s[8];
     _mm512_storeu_si512(s, score);
