@@ -89,14 +89,14 @@ static void check_usage(int n_files, int *format, source_config *cfg)
         data_stdin |= strcmp(cfg->paths[i], "-") == 0;
     if (data_stdin && indices_path && strcmp(indices_path, "-") == 0)
         cli_usage_error(program.name, "token data and --indices cannot both come from stdin");
-    if (*format < 0 || *format == SOURCE_RAW) {
-        int raw = *format == SOURCE_RAW;
-        for (int i = 0; !raw && i < n_files; i++)
-            raw = source_format_of(cfg->paths[i]) == SOURCE_RAW;
-        if (raw && (!dtype_name || !seq_len))
-            cli_usage_error(program.name, "raw token files need --dtype (u16 or u32) and "
-                            "--seq-len (OLMo: --dtype u16 --seq-len 4096)");
-    }
+    gm_error err = {0};
+    if ((*format = source_format_resolve(*format, cfg->paths, (size_t)n_files, &err)) < 0)
+        cli_usage_error(program.name, "%s", err.msg);
+    if (*format == SOURCE_RAW && (!dtype_name || !seq_len))
+        cli_usage_error(program.name, "raw token files need --dtype (u16 or u32) and "
+                        "--seq-len (OLMo: --dtype u16 --seq-len 4096)");
+    if (*format == SOURCE_JSONL && (dtype_name || seq_len))
+        cli_usage_error(program.name, "--dtype and --seq-len do not apply to JSON Lines");
 }
 
 /* all, --range, --indices or --step; then --sample. */

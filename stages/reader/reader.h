@@ -98,6 +98,8 @@ int jsonl_source_open(const source_config *cfg, token_source *src, gm_error *err
 enum { SOURCE_RAW = 0, SOURCE_NPY, SOURCE_JSONL };
 int source_format_of(const char *path);
 int source_format_parse(const char *name); /* -1 if unknown */
+/* format if >= 0, else the paths' common format; -1 (usage error) if they differ. */
+int source_format_resolve(int format, const char *const *paths, size_t n, gm_error *err);
 int token_source_open(int format, const source_config *cfg, token_source *src, gm_error *err);
 int token_source_get(token_source *src, int64_t index, sample_view *v, gm_error *err);
 void token_source_close(token_source *src); /* accepts a zeroed struct */

@@ -33,16 +33,23 @@ int source_format_parse(const char *name)
     return -1;
 }
 
+int source_format_resolve(int format, const char *const *paths, size_t n, gm_error *err)
+{
+    if (format < 0) {
+        format = source_format_of(paths[0]);
+        for (size_t i = 1; i < n; i++)
+            if (source_format_of(paths[i]) != format)
+                return gm_fail(err, GM_EUSAGE, "%s and %s are of different formats; read them "
+                               "in separate runs, or say --format", paths[0], paths[i]);
+    }
+    return format;
+}
+
 int token_source_open(int format, const source_config *cfg, token_source *src, gm_error *err)
 {
     memset(src, 0, sizeof *src);
-    if (format < 0) {
-        format = source_format_of(cfg->paths[0]);
-        for (size_t i = 1; i < cfg->n_paths; i++)
-            if (source_format_of(cfg->paths[i]) != format)
-                return gm_fail(err, GM_EUSAGE, "%s and %s are of different formats; read them "
-                               "in separate runs, or say --format", cfg->paths[0], cfg->paths[i]);
-    }
+    if ((format = source_format_resolve(format, cfg->paths, cfg->n_paths, err)) < 0)
+        return -1;
     if (format != SOURCE_JSONL)
         for (size_t i = 0; i < cfg->n_paths; i++)
             if (strcmp(cfg->paths[i], "-") == 0)

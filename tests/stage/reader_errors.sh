@@ -152,3 +152,5 @@ must_fail "a bad file fails the same without -o" 1 "f4.npy: .npy dtype" "$R f4.n
 check_sh "empty JSON Lines input: a header and no samples" "$R < /dev/null | $BIN/dump | wc -l | grep -qx 1"
 check_sh "downstream closing the pipe is a quiet end" \
   "$PY -c 'import numpy as np; np.save(\"many.npy\", np.zeros((200000, 8), \"<u2\"))' && $R many.npy | head -c 100 > /dev/null"
+case_ "--seq-len with JSON Lines" 2 "--dtype and --seq-len do not apply to JSON Lines" "--seq-len 4 neg.jsonl"
+case_ "--dtype with JSON Lines from stdin" 2 "--dtype and --seq-len do not apply to JSON Lines" "--dtype u16 < neg.jsonl"

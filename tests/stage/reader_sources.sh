@@ -137,3 +137,26 @@ matches "help example 2 at a step the made-up file has" \
   --format raw --dtype u16 --seq-len 4096 --step 2 --batch-size 4 --global-indices global_indices.npy part-0-00000.npy part-1-00000.npy
 check_sh "help example 3" "$BIN/reader --max-tokens 512 --vocab-size 50304 < samples.jsonl | $BIN/dump --brief 8 | tail -1 | grep -q '\"index\":2'"
 matches "help example 3 tokens" --max-tokens 512 samples.jsonl
+
+# Large files are memory-mapped, not read whole: a sparse 6 GiB raw file (offsets past
+# 2^32), an instance near its end, in well under 100 MB of memory.
+$PY - <<'PY'
+import numpy as np
+with open("huge.bin", "wb") as f:
+    f.truncate(6 << 30)                       # 6 GiB of zeros, sparse: no disk used
+    n = (6 << 30) // (2 * 4096)               # 786432 instances of 4096 u16 tokens
+    f.seek((n - 2) * 2 * 4096)
+    f.write(np.arange(4096, dtype="<u2").tobytes())
+PY
+check_sh "6 GiB raw file: the instance near its end, in < 100 MB RSS" "$PY -c '
+import json, resource, subprocess
+out = subprocess.run([\"$BIN/reader\", \"--dtype\", \"u16\", \"--seq-len\", \"4096\", \"--range\", \"786430:786432\", \"huge.bin\"], capture_output=True, check=True).stdout
+rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+lines = subprocess.run([\"$BIN/dump\"], input=out, capture_output=True, check=True).stdout.decode().splitlines()
+recs = [json.loads(l) for l in lines[1:]]
+assert [r[\"index\"] for r in recs] == [786430, 786431], [r[\"index\"] for r in recs]
+assert recs[0][\"tokens\"] == list(range(4096)) and recs[1][\"tokens\"] == [0] * 4096
+assert rss_mb < 100, rss_mb
+'"
+rm -f huge.bin
+check_sh "--progress reports on stderr" "$BIN/reader --progress --dtype u16 --seq-len 8 a.bin 2>&1 >/dev/null | grep -q 'samples'"
