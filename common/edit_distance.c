@@ -17,6 +17,9 @@
 #define EDIT_LANES 8
 #endif
 
+/* Symbols below this map through a table, the rest by binary search. */
+#define LOW_SYMBOLS 256
+
 /* Query blocks up to this many use stack scratch (8192 symbols). */
 #define STACK_BLOCKS 128
 
@@ -27,8 +30,10 @@ struct edit_query {
     int reference;     /* GM_REFERENCE was set when the query was made */
     uint16_t *q;       /* [n] copy, for the reference path */
     size_t alpha;      /* A: distinct query symbols; index A = absent symbol */
-    size_t map_size;   /* largest query symbol + 1 */
-    uint32_t *map;     /* [map_size] symbol -> index in 0..A (sorted order) */
+    uint32_t low[LOW_SYMBOLS]; /* symbol < 256 -> its index in 0..A */
+    uint16_t *high;    /* [nhigh] distinct query symbols >= 256, sorted;
+                          high[h] has index A - nhigh + h */
+    size_t nhigh;
     uint64_t *peq;     /* [A+1][B] match masks; row A is all zero */
     uint64_t *peq_t;   /* [B][16] the same, block-major, when A <= 15 */
 };
@@ -77,6 +82,30 @@ size_t edit_distance_dp(const uint16_t *a, size_t n, const uint16_t *b, size_t m
 
 /* ------------------------------------------------------------ query ---- */
 
+static int symbol_cmp(const void *a, const void *b)
+{
+    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The alphabet index of symbol c in the query, A if the query lacks it. */
+static inline uint32_t query_symbol(const edit_query *qy, uint16_t c)
+{
+    if (c < LOW_SYMBOLS)
+        return qy->low[c];
+    size_t lo = 0, hi = qy->nhigh;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (qy->high[mid] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < qy->nhigh && qy->high[lo] == c)
+        return (uint32_t)(qy->alpha - qy->nhigh + lo);
+    return (uint32_t)qy->alpha;
+}
+
 edit_query *edit_query_create(const uint16_t *q, size_t n)
 {
     edit_query *qy = calloc(1, sizeof *qy);
@@ -86,31 +115,39 @@ edit_query *edit_query_create(const uint16_t *q, size_t n)
     qy->blocks = (n + 63) / 64;
     qy->last_bit = n ? (unsigned)((n - 1) % 64) : 0;
     qy->reference = reference_mode();
-    uint16_t maxsym = 0;
-    for (size_t i = 0; i < n; i++)
-        if (q[i] > maxsym)
-            maxsym = q[i];
-    qy->map_size = n ? (size_t)maxsym + 1 : 0;
     qy->q = malloc((n ? n : 1) * sizeof *qy->q);
-    qy->map = malloc((qy->map_size ? qy->map_size : 1) * sizeof *qy->map);
-    if (!qy->q || !qy->map) {
+    qy->high = malloc((n ? n : 1) * sizeof *qy->high);
+    if (!qy->q || !qy->high) {
         edit_query_free(qy);
         return NULL;
     }
     if (n)
         memcpy(qy->q, q, n * sizeof *q);
-    /* The alphabet: distinct symbols in increasing order. */
-    for (size_t s = 0; s < qy->map_size; s++)
-        qy->map[s] = 0;
-    for (size_t i = 0; i < n; i++)
-        qy->map[q[i]] = 1;
+    /* The alphabet: distinct symbols in increasing order, so that index
+     * A (alpha) is free for every symbol the query lacks. */
+    uint8_t seen[LOW_SYMBOLS] = {0};
+    size_t nh = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (q[i] < LOW_SYMBOLS)
+            seen[q[i]] = 1;
+        else
+            qy->high[nh++] = q[i];
+    }
+    qsort(qy->high, nh, sizeof *qy->high, symbol_cmp);
+    size_t u = 0;
+    for (size_t h = 0; h < nh; h++)
+        if (u == 0 || qy->high[u - 1] != qy->high[h])
+            qy->high[u++] = qy->high[h];
+    qy->nhigh = u;
     size_t a = 0;
-    for (size_t s = 0; s < qy->map_size; s++)
-        qy->map[s] = qy->map[s] ? (uint32_t)a++ : UINT32_MAX;
+    for (size_t c = 0; c < LOW_SYMBOLS; c++)
+        if (seen[c])
+            qy->low[c] = (uint32_t)a++;
+    a += u;
     qy->alpha = a;
-    for (size_t s = 0; s < qy->map_size; s++)
-        if (qy->map[s] == UINT32_MAX)
-            qy->map[s] = (uint32_t)a;
+    for (size_t c = 0; c < LOW_SYMBOLS; c++)
+        if (!seen[c])
+            qy->low[c] = (uint32_t)a;
     size_t b = qy->blocks;
     qy->peq = calloc((a + 1) * (b ? b : 1), sizeof *qy->peq);
     if (!qy->peq) {
@@ -119,7 +156,7 @@ edit_query *edit_query_create(const uint16_t *q, size_t n)
     }
     /* peq[x][i/64] bit i%64 set where q[i] is symbol x. */
     for (size_t i = 0; i < n; i++)
-        qy->peq[qy->map[q[i]] * b + i / 64] |= (uint64_t)1 << (i % 64);
+        qy->peq[(size_t)query_symbol(qy, q[i]) * b + i / 64] |= (uint64_t)1 << (i % 64);
     if (a <= 15 && b > 0) {
         qy->peq_t = aligned_alloc(64, b * 16 * sizeof *qy->peq_t);
         if (!qy->peq_t) {
@@ -139,16 +176,12 @@ void edit_query_free(edit_query *query)
     if (!query)
         return;
     free(query->q);
-    free(query->map);
+    free(query->high);
     free(query->peq);
     free(query->peq_t);
     free(query);
 }
 
-static inline uint32_t query_symbol(const edit_query *qy, uint16_t c)
-{
-    return c < qy->map_size ? qy->map[c] : (uint32_t)qy->alpha;
-}
 
 /* ----------------------------------------------------- scalar kernel ---- */
 
@@ -178,7 +211,9 @@ static inline void block_step(uint64_t *pv, uint64_t *mv, uint64_t eq,
     *hn = on;
 }
 
-/* D[n][m] for query qy (n >= 1) against t[0..m-1]; pv, mv: scratch [B]. */
+/* D[n][m] for query qy (n >= 1) against t[0..m-1]; pv, mv: scratch [B].
+ * Two columns go side by side, the second one block behind the first, so
+ * that two independent dependency chains fill the pipeline. */
 static size_t scalar_distance(const edit_query *qy, const uint16_t *t, size_t m,
                               uint64_t *pv, uint64_t *mv)
 {
@@ -189,10 +224,24 @@ static size_t scalar_distance(const edit_query *qy, const uint16_t *t, size_t m,
     }
     uint64_t last = (uint64_t)1 << qy->last_bit;
     size_t score = qy->n;
-    for (size_t j = 0; j < m; j++) {
+    size_t j = 0;
+    for (; j + 1 < m; j += 2) {
+        const uint64_t *ea = qy->peq + (size_t)query_symbol(qy, t[j]) * nb;
+        const uint64_t *eb = qy->peq + (size_t)query_symbol(qy, t[j + 1]) * nb;
+        uint64_t hpa = 1, hna = 0, hpb = 1, hnb = 0; /* row 0: D[0][j] = j, delta +1 */
+        uint64_t pha = 0, mha = 0, phb = 0, mhb = 0;
+        block_step(&pv[0], &mv[0], ea[0], &hpa, &hna, &pha, &mha);
+        for (size_t k = 1; k < nb; k++) {
+            block_step(&pv[k], &mv[k], ea[k], &hpa, &hna, &pha, &mha);
+            block_step(&pv[k - 1], &mv[k - 1], eb[k - 1], &hpb, &hnb, &phb, &mhb);
+        }
+        block_step(&pv[nb - 1], &mv[nb - 1], eb[nb - 1], &hpb, &hnb, &phb, &mhb);
+        score += ((pha & last) != 0) + ((phb & last) != 0);
+        score -= ((mha & last) != 0) + ((mhb & last) != 0);
+    }
+    if (j < m) { /* an odd last column */
         const uint64_t *eq = qy->peq + (size_t)query_symbol(qy, t[j]) * nb;
-        uint64_t hp = 1, hn = 0; /* row 0: D[0][j] = j, horizontal delta +1 */
-        uint64_t ph = 0, mh = 0;
+        uint64_t hp = 1, hn = 0, ph = 0, mh = 0;
         for (size_t k = 0; k < nb; k++)
             block_step(&pv[k], &mv[k], eq[k], &hp, &hn, &ph, &mh);
         score += (ph & last) != 0;
