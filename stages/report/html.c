@@ -1,0 +1,489 @@
+/* html.c: --html FILE: one self-contained page (no network, no scripts, no
+ * external fonts or images): per domain, inline SVG charts of pathway
+ * distance, consistency S and loss against step (one line per group, the
+ * memorization step dashed, accuracy on a right axis when given), layerwise
+ * distance, the cross-domain control, Table 1 and the findings. It picks the
+ * series and colours; svg_chart.c draws. */
+#include "report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "svg_chart.h"
+
+/* Okabe-Ito, the colour-blind-safe palette (black kept for whole-domain lines). */
+static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73",
+                                      "#CC79A7", "#E69F00", "#56B4E9"};
+enum { N_PALETTE = 6 };
+/* Viridis, for the ordered checkpoints of the layerwise chart. */
+static const char *const viridis[] = {"#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+                                      "#1f9e89", "#35b779", "#6ece58", "#b5de2b"};
+enum { N_VIRIDIS = 9 };
+#define ACC_COLOR "#666666"
+
+typedef enum { Y_DISTANCE, Y_S, Y_LOSS } y_kind;
+
+static double row_value(const metric_row *m, y_kind k)
+{
+    return k == Y_DISTANCE ? m->distance_mean : k == Y_S ? m->s_mean : m->loss_mean;
+}
+
+/* x and y of one series for one quantity: 2 * n doubles, caller frees x. */
+static double *series_xy(const series *se, y_kind k)
+{
+    double *x = malloc(2 * (se->n_rows ? se->n_rows : 1) * sizeof *x);
+    if (!x)
+        return NULL;
+    for (size_t i = 0; i < se->n_rows; i++) {
+        x[i] = (double)se->rows[i]->step;
+        x[se->n_rows + i] = row_value(se->rows[i], k);
+    }
+    return x;
+}
+
+/* Accuracy points for key (all steps of the table with a value). */
+static double *acc_xy(const value_table *acc, const char *key, size_t *n)
+{
+    double *x = malloc(2 * (acc->n ? acc->n : 1) * sizeof *x);
+    *n = 0;
+    if (!x)
+        return NULL;
+    /* insertion-sorted by step: the CSV need not be */
+    double *y = x + acc->n;
+    for (size_t i = 0; i < acc->n; i++) {
+        if (strcmp(acc->e[i].key, key) != 0)
+            continue;
+        size_t j = *n;
+        while (j > 0 && x[j - 1] > (double)acc->e[i].step) {
+            x[j] = x[j - 1];
+            y[j] = y[j - 1];
+            j--;
+        }
+        x[j] = (double)acc->e[i].step;
+        y[j] = acc->e[i].value;
+        (*n)++;
+    }
+    if (y != x + *n) /* pack y right after x */
+        memmove(x + *n, y, *n * sizeof *x);
+    return x;
+}
+
+static void chart_domain(sbuf *b, const report *rp, const char *domain, y_kind k)
+{
+    const study *s = rp->s;
+    static const char *const titles[] = {"pathway distance", "consistency S = 1 - C",
+                                         "training loss"};
+    static const char *const ylabels[] = {"mean pairwise edit distance",
+                                          "S (higher = smoother pathways)",
+                                          "mean loss (nats)"};
+    size_t cap = s->n_series * 2 + 2;
+    chart_line *lines = calloc(cap, sizeof *lines);
+    chart_mark *marks = calloc(cap, sizeof *marks);
+    double **bufs = calloc(cap, sizeof *bufs);
+    char **labels = calloc(cap, sizeof *labels);
+    if (!lines || !marks || !bufs || !labels) {
+        b->oom = 1;
+        goto done;
+    }
+    size_t nl = 0, nm = 0, nb = 0;
+    for (size_t i = 0; i < s->n_series; i++) {
+        const series *se = &s->series[i];
+        if ((se->scope != SCOPE_GROUP && se->scope != SCOPE_DOMAIN) ||
+            strcmp(se->domain, domain) != 0)
+            continue;
+        double *xy = bufs[nb++] = series_xy(se, k);
+        if (!xy) {
+            b->oom = 1;
+            goto done;
+        }
+        chart_line *l = &lines[nl++];
+        l->x = xy;
+        l->y = xy + se->n_rows;
+        l->n = se->n_rows;
+        if (se->scope == SCOPE_DOMAIN) {
+            l->label = "whole domain";
+            l->color = "#000000";
+            l->marker = MARK_NONE;
+            l->width = 2.6;
+        } else {
+            l->label = se->name;
+            l->color = palette[se->color % N_PALETTE];
+            l->marker = se->color % MARK_COUNT;
+            if (se->has_mem_step)
+                marks[nm++] = (chart_mark){(double)se->mem_step, l->color};
+        }
+    }
+    const char *y2 = NULL;
+    if (rp->acc) {
+        for (size_t i = 0; i < s->n_series; i++) {
+            const series *se = &s->series[i];
+            int want = rp->acc->by_group ? se->scope == SCOPE_GROUP : se->scope == SCOPE_DOMAIN;
+            if (!want || strcmp(se->domain, domain) != 0)
+                continue;
+            size_t n;
+            double *xy = bufs[nb++] = acc_xy(rp->acc, se->name, &n);
+            if (!xy) {
+                b->oom = 1;
+                goto done;
+            }
+            if (n == 0)
+                continue;
+            chart_line *l = &lines[nl++];
+            char *lab = labels[nl] = malloc(strlen(se->name) + 40);
+            if (!lab) {
+                b->oom = 1;
+                goto done;
+            }
+            if (rp->acc->by_group)
+                sprintf(lab, "accuracy %s (right axis)", se->name);
+            else
+                sprintf(lab, "test accuracy (right axis)");
+            *l = (chart_line){lab, xy, xy + n, n,
+                              rp->acc->by_group ? palette[se->color % N_PALETTE] : ACC_COLOR,
+                              MARK_NONE, 2, 1, 2.4};
+            y2 = "test accuracy";
+        }
+    }
+    char title[512];
+    snprintf(title, sizeof title, "%s: %s", domain, titles[k]);
+    chart c = {title, "training step", ylabels[k], y2, 1, 0, lines, nl, marks, nm,
+               "memorization step t* of the group"};
+    sbuf_puts(b, "<figure>");
+    chart_svg(b, &c);
+    sbuf_puts(b, "</figure>\n");
+done:
+    for (size_t i = 0; bufs && i < cap; i++)
+        free(bufs[i]);
+    for (size_t i = 0; labels && i < cap; i++)
+        free(labels[i]);
+    free(bufs);
+    free(labels);
+    free(lines);
+    free(marks);
+}
+
+static void chart_layers(sbuf *b, const series *se)
+{
+    size_t n = se->n_rows;
+    chart_line *lines = calloc(n ? n : 1, sizeof *lines);
+    double *layer_x = NULL;
+    char (*labels)[48] = calloc(n ? n : 1, sizeof *labels);
+    size_t max_l = 0;
+    for (size_t i = 0; i < n; i++)
+        max_l = se->rows[i]->n_layers > max_l ? se->rows[i]->n_layers : max_l;
+    if (max_l == 0) {
+        free(lines);
+        free(labels);
+        return;
+    }
+    layer_x = malloc(max_l * sizeof *layer_x);
+    if (!lines || !labels || !layer_x) {
+        b->oom = 1;
+        goto done;
+    }
+    for (size_t l = 0; l < max_l; l++)
+        layer_x[l] = (double)l;
+    size_t nl = 0;
+    for (size_t i = 0; i < n; i++) {
+        const metric_row *m = se->rows[i];
+        if (!m->n_layers)
+            continue;
+        char st[32];
+        fmt_step(st, sizeof st, m->step);
+        snprintf(labels[nl], sizeof labels[nl], "step %s", st);
+        size_t ci = n > 1 ? i * (N_VIRIDIS - 1) / (n - 1) : 0;
+        lines[nl] = (chart_line){labels[nl], layer_x, m->layer_distance, m->n_layers,
+                                 viridis[ci], MARK_CIRCLE, 0, 0, 1.6};
+        nl++;
+    }
+    char title[512];
+    snprintf(title, sizeof title, "%s: layerwise pathway distance", se->name);
+    chart c = {title, "MoE layer", "mean distance of layer sub-strings", NULL, 0, 1,
+               lines, nl, NULL, 0, NULL};
+    sbuf_puts(b, "<figure>");
+    chart_svg(b, &c);
+    sbuf_puts(b, "</figure>\n");
+done:
+    free(layer_x);
+    free(lines);
+    free(labels);
+}
+
+static void chart_cross(sbuf *b, const study *s)
+{
+    size_t cap = s->n_series ? s->n_series : 1, nl = 0, n_cross = 0, slot = 0;
+    chart_line *lines = calloc(cap, sizeof *lines);
+    double **bufs = calloc(cap, sizeof *bufs);
+    char (*labels)[160] = calloc(cap, sizeof *labels);
+    if (!lines || !bufs || !labels) {
+        b->oom = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < s->n_series; i++) {
+        const series *se = &s->series[i];
+        if (se->scope != SCOPE_DOMAIN && se->scope != SCOPE_CROSS)
+            continue;
+        double *xy = bufs[nl] = series_xy(se, Y_DISTANCE);
+        if (!xy) {
+            b->oom = 1;
+            goto done;
+        }
+        n_cross += se->scope == SCOPE_CROSS;
+        snprintf(labels[nl], sizeof labels[nl], "%s %s", se->name,
+                 se->scope == SCOPE_CROSS ? "(cross-domain pairs)" : "(within domain)");
+        lines[nl] = (chart_line){labels[nl], xy, xy + se->n_rows, se->n_rows,
+                                 palette[slot % N_PALETTE], (int)(slot % MARK_COUNT),
+                                 se->scope == SCOPE_CROSS, 0, 2};
+        slot++;
+        nl++;
+    }
+    if (!n_cross) {
+        sbuf_puts(b, "<p>No cross-domain metric records in the input (metric-reduce writes them "
+                     "when the input holds two or more domains).</p>\n");
+        goto done;
+    }
+    chart c = {"Cross-domain control: between- and within-domain distance",
+               "training step", "mean pairwise edit distance", NULL, 1, 0, lines, nl, NULL, 0, NULL};
+    sbuf_puts(b, "<figure>");
+    chart_svg(b, &c);
+    sbuf_puts(b, "</figure>\n");
+done:
+    for (size_t i = 0; bufs && i < cap; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(lines);
+    free(labels);
+}
+
+static void html_num(sbuf *b, double v, int decimals)
+{
+    char t[64];
+    if (isnan(v))
+        snprintf(t, sizeof t, "&#8211;");
+    else
+        snprintf(t, sizeof t, "%.*f", decimals, v);
+    sbuf_printf(b, "<td>%s</td>", t);
+}
+
+static void html_corr_cell(sbuf *b, int ok, double v)
+{
+    if (ok)
+        sbuf_printf(b, "<td>%+.2f</td>", v);
+    else
+        sbuf_puts(b, "<td class=\"undef\">undefined</td>");
+}
+
+static void html_correlation(sbuf *b, const report *rp)
+{
+    const corr_table *c = rp->corr;
+    sbuf_puts(b, "<h2>Correlation with test accuracy across checkpoints (Table 1)</h2>\n");
+    sbuf_printf(b, "<p>Pearson and Spearman (ties take average ranks) correlation, across the "
+                   "checkpoints at or after step %lld that have an accuracy, of each metric with "
+                   "test accuracy. The paper expects distance to fall (negative) and S to rise "
+                   "(positive) with accuracy; C = 1 - S has the opposite sign of S. "
+                   "r: Pearson, &#961;: Spearman; <em>undefined</em>: a constant series or fewer "
+                   "than 2 checkpoints.</p>\n",
+                (long long)c->from_step);
+    sbuf_printf(b, "<table><thead><tr><th class=\"l\" rowspan=\"2\">%s</th><th rowspan=\"2\">"
+                   "checkpoints</th><th rowspan=\"2\">steps</th>",
+                c->by_group ? "group" : "domain");
+    static const char *const heads[CM_COUNT] = {
+        "pathway distance", "S (plotted)", "C (as printed)", "training loss",
+        "moving-avg training loss", "validation loss"};
+    int cols = 0;
+    for (int m = 0; m < CM_COUNT; m++)
+        if (m != CM_VAL_LOSS || c->has_val_loss) {
+            sbuf_printf(b, "<th colspan=\"2\" class=\"c\">%s</th>", heads[m]);
+            cols++;
+        }
+    sbuf_puts(b, "</tr><tr>");
+    for (int m = 0; m < cols; m++)
+        sbuf_puts(b, "<th>r</th><th>&#961;</th>");
+    sbuf_puts(b, "</tr></thead><tbody>\n");
+    for (size_t i = 0; i < c->n_rows; i++) {
+        const corr_row *r = &c->rows[i];
+        sbuf_puts(b, "<tr><td class=\"l\">");
+        sbuf_xml(b, r->key);
+        sbuf_printf(b, "</td><td>%zu</td><td>", r->n);
+        if (r->n) {
+            char a[32], z[32];
+            fmt_step(a, sizeof a, r->first_step);
+            fmt_step(z, sizeof z, r->last_step);
+            sbuf_printf(b, "%s&#8211;%s", a, z);
+        }
+        sbuf_puts(b, "</td>");
+        for (int m = 0; m < CM_COUNT; m++) {
+            if (m == CM_VAL_LOSS && !c->has_val_loss)
+                continue;
+            html_corr_cell(b, r->cell[m].p_ok, r->cell[m].pearson);
+            html_corr_cell(b, r->cell[m].s_ok == 1, r->cell[m].spearman);
+        }
+        sbuf_puts(b, "</tr>\n");
+    }
+    sbuf_puts(b, "</tbody></table>\n");
+}
+
+static void html_memorization(sbuf *b, const study *s)
+{
+    sbuf_puts(b, "<h2>Memorization summary</h2>\n");
+    if (s->n_calibs) {
+        sbuf_puts(b, "<table><thead><tr><th class=\"l\">domain</th><th>samples</th><th>eps "
+                     "(nats)</th><th>delta</th><th>memorized before the last checkpoint</th>"
+                     "<th class=\"l\">eps was</th></tr></thead><tbody>\n");
+        for (size_t i = 0; i < s->n_calibs; i++) {
+            const calibration *c = &s->calibs[i];
+            sbuf_puts(b, "<tr><td class=\"l\">");
+            sbuf_xml(b, c->domain);
+            sbuf_puts(b, "</td>");
+            html_num(b, c->n < 0 ? NAN : (double)c->n, 0);
+            html_num(b, c->eps, 2);
+            html_num(b, c->delta, 3);
+            if (isnan(c->memorized_before_last))
+                html_num(b, NAN, 0);
+            else
+                sbuf_printf(b, "<td>%.1f%%</td>", 100 * c->memorized_before_last);
+            sbuf_printf(b, "<td class=\"l\">%s</td></tr>\n",
+                        c->calibrated == 1 ? "searched" : c->calibrated == 0 ? "given" : "&#8211;");
+        }
+        sbuf_puts(b, "</tbody></table>\n");
+    } else {
+        sbuf_puts(b, "<p>No calibration records in the input: eps and delta are not known here.</p>\n");
+    }
+    sbuf_puts(b, "<table><thead><tr><th class=\"l\">domain</th><th class=\"l\">group</th>"
+                 "<th>memorization step t*</th><th>samples</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < s->n_series; i++) {
+        const series *se = &s->series[i];
+        if (se->scope != SCOPE_GROUP)
+            continue;
+        int64_t n = se->n;
+        for (size_t k = 0; k < s->n_members; k++)
+            if (strcmp(s->members[k].group, se->name) == 0)
+                n = s->members[k].n;
+        sbuf_printf(b, "<tr><td class=\"l\">");
+        sbuf_xml(b, se->domain);
+        sbuf_printf(b, "</td><td class=\"l\"><span class=\"sw\" style=\"background:%s\"></span>",
+                    palette[se->color % N_PALETTE]);
+        sbuf_xml(b, se->name);
+        if (se->has_mem_step)
+            sbuf_printf(b, "</td><td>%lld</td>", (long long)se->mem_step);
+        else
+            sbuf_puts(b, "</td><td>never</td>");
+        sbuf_printf(b, "<td>%lld</td></tr>\n", (long long)n);
+    }
+    sbuf_puts(b, "</tbody></table>\n");
+}
+
+static void html_metrics(sbuf *b, const study *s)
+{
+    sbuf_puts(b, "<h2>All metrics per group and checkpoint</h2>\n<table><thead><tr>"
+                 "<th class=\"l\">scope</th><th class=\"l\">group</th><th>step</th><th>n</th>"
+                 "<th>pairs</th><th>distance</th><th>&#177; se</th><th>C (as printed)</th>"
+                 "<th>S (plotted)</th><th>loss</th><th>moving-avg loss</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < s->n_series; i++)
+        for (size_t k = 0; k < s->series[i].n_rows; k++) {
+            const metric_row *m = s->series[i].rows[k];
+            sbuf_printf(b, "<tr><td class=\"l\">%s</td><td class=\"l\">", scope_names[m->scope]);
+            sbuf_xml(b, m->group);
+            sbuf_printf(b, "</td><td>%lld</td><td>%lld</td>", (long long)m->step, (long long)m->n);
+            html_num(b, m->pairs < 0 ? NAN : (double)m->pairs, 0);
+            html_num(b, m->distance_mean, 2);
+            html_num(b, m->distance_se, 2);
+            html_num(b, m->c_mean, 4);
+            html_num(b, m->s_mean, 4);
+            html_num(b, m->loss_mean, 4);
+            html_num(b, m->loss_ma, 4);
+            sbuf_puts(b, "</tr>\n");
+        }
+    sbuf_puts(b, "</tbody></table>\n");
+}
+
+void html_write(sbuf *b, const report *rp)
+{
+    const study *s = rp->s;
+    size_t n_groups = 0;
+    for (size_t i = 0; i < s->n_series; i++)
+        n_groups += s->series[i].scope == SCOPE_GROUP;
+    sbuf_puts(b,
+              "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+              "<title>grokmon report</title>\n<style>\n"
+              "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1320px;"
+              "color:#222;padding:0 16px;line-height:1.4}\n"
+              "h1{font-size:24px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ccc}\n"
+              "table{border-collapse:collapse;font-size:13px;margin:8px 0 16px}\n"
+              "th,td{padding:3px 9px;border-bottom:1px solid #e2e2e2;text-align:right}\n"
+              "th{background:#f2f2f2}.l{text-align:left}th.c{text-align:center}td{white-space:nowrap}td.undef{color:#888;font-style:italic}\n"
+              ".charts{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}\n"
+              ".note{background:#f4f7fb;border-left:4px solid #0072B2;padding:8px 12px}\n"
+              ".sw{display:inline-block;width:10px;height:10px;margin-right:6px}\n"
+              "li{margin-bottom:6px}code{font-size:12px}\n"
+              "</style>\n</head>\n<body>\n<h1>grokmon report: memorization to generalization "
+              "from training data</h1>\n");
+    sbuf_printf(b, "<p>%zu checkpoints (steps %lld to %lld), %zu domains, %zu memorization "
+                   "groups.</p>\n", s->n_steps, (long long)s->steps[0],
+                (long long)s->steps[s->n_steps - 1], s->n_domains, n_groups);
+    sbuf_puts(b, "<p class=\"note\"><strong>Consistency plotted: S = 1 &#8722; C</strong>, the "
+                 "normalized mean cosine between consecutive layers' routing embeddings; it rises "
+                 "as pathways become smooth (with generalization). C, the value as the paper "
+                 "prints it, is in the tables. Pathway distance is the mean pairwise edit "
+                 "distance of the samples' pathway strings; it falls as pathways become "
+                 "shared.</p>\n");
+    if (rp->corr->present)
+        html_correlation(b, rp);
+    sbuf_puts(b, rp->corr->present ? "<h3>Findings</h3>\n<ul>\n" : "<h2>Findings</h2>\n<ul>\n");
+    for (size_t i = 0; i < rp->find->n; i++) {
+        sbuf_puts(b, "<li>");
+        sbuf_xml(b, rp->find->lines[i]);
+        sbuf_puts(b, "</li>\n");
+    }
+    sbuf_puts(b, "</ul>\n");
+    html_memorization(b, s);
+    for (size_t d = 0; d < s->n_domains; d++) {
+        const char *dom = s->domains[d];
+        int any = 0;
+        for (size_t i = 0; i < s->n_series; i++)
+            any |= s->series[i].domain && strcmp(s->series[i].domain, dom) == 0;
+        if (!any)
+            continue;
+        sbuf_puts(b, "<h2>Domain: ");
+        sbuf_xml(b, dom);
+        sbuf_puts(b, "</h2>\n<div class=\"charts\">\n");
+        chart_domain(b, rp, dom, Y_DISTANCE);
+        chart_domain(b, rp, dom, Y_S);
+        chart_domain(b, rp, dom, Y_LOSS);
+        const series *ds = study_find_series(s, SCOPE_DOMAIN, dom);
+        if (ds)
+            chart_layers(b, ds);
+        sbuf_puts(b, "</div>\n");
+    }
+    const series *all = study_find_series(s, SCOPE_ALL, "all");
+    if (all) {
+        sbuf_puts(b, "<h2>All samples</h2>\n<div class=\"charts\">\n");
+        chart_layers(b, all);
+        sbuf_puts(b, "</div>\n");
+    }
+    sbuf_puts(b, "<h2>Cross-domain control</h2>\n<p>Distance between samples of two different "
+                 "domains should show no downward trend, unlike the within-domain distance.</p>\n"
+                 "<div class=\"charts\">\n");
+    chart_cross(b, s);
+    sbuf_puts(b, "</div>\n");
+    html_metrics(b, s);
+    sbuf_puts(b, "<h2>Provenance</h2>\n<ul>\n");
+    for (size_t i = 0; i < s->n_inputs; i++) {
+        sbuf_puts(b, "<li><code>");
+        sbuf_xml(b, s->inputs[i]);
+        sbuf_puts(b, "</code>: ");
+        sbuf_xml(b, s->provenance[i]);
+        sbuf_puts(b, "</li>\n");
+    }
+    if (rp->acc) {
+        sbuf_puts(b, "<li>accuracy: <code>");
+        sbuf_xml(b, rp->acc->path);
+        sbuf_puts(b, "</code></li>\n");
+    }
+    if (s->n_other)
+        sbuf_printf(b, "<li>%zu records of other types were ignored.</li>\n", s->n_other);
+    sbuf_puts(b, "</ul>\n<p>Made by grokmon report " GM_VERSION ".</p>\n</body>\n</html>\n");
+}

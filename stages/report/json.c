@@ -1,0 +1,111 @@
+/* json.c: --json: the report as JSON Lines (one object per row, "table"
+ * saying which: metric, group, memorization, correlation, finding), through
+ * jansson. An undefined number is null, never NaN. */
+#include "report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *jnum(double v) { return isnan(v) || isinf(v) ? json_null() : json_real(v); }
+static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *jint_opt(int present, int64_t v) { return present ? json_integer(v) : json_null(); }
+
+static void json_line(sbuf *b, json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
+                : NULL;
+    if (s) {
+        sbuf_puts(b, s);
+        sbuf_puts(b, "\n");
+        free(s);
+    } else {
+        b->oom = 1;
+    }
+    json_decref(o);
+}
+
+void json_write(sbuf *b, const report *rp)
+{
+    const study *s = rp->s;
+    for (size_t i = 0; i < s->n_series; i++)
+        for (size_t k = 0; k < s->series[i].n_rows; k++) {
+            const metric_row *m = s->series[i].rows[k];
+            json_t *o = json_object(), *ld = json_array();
+            for (size_t l = 0; l < m->n_layers; l++)
+                json_array_append_new(ld, jnum(m->layer_distance[l]));
+            json_object_set_new(o, "table", json_string("metric"));
+            json_object_set_new(o, "scope", json_string(scope_names[m->scope]));
+            json_object_set_new(o, "group", json_string(m->group));
+            json_object_set_new(o, "domain", jstr(m->domain));
+            json_object_set_new(o, "mem_step", jint_opt(m->has_mem_step, m->mem_step));
+            json_object_set_new(o, "step", json_integer(m->step));
+            json_object_set_new(o, "checkpoint", jstr(m->checkpoint));
+            json_object_set_new(o, "n", json_integer(m->n));
+            json_object_set_new(o, "pairs", jint_opt(m->pairs >= 0, m->pairs));
+            json_object_set_new(o, "distance_mean", jnum(m->distance_mean));
+            json_object_set_new(o, "distance_se", jnum(m->distance_se));
+            json_object_set_new(o, "c_mean", jnum(m->c_mean));
+            json_object_set_new(o, "s_mean", jnum(m->s_mean));
+            json_object_set_new(o, "loss_mean", jnum(m->loss_mean));
+            json_object_set_new(o, "loss_ma", jnum(m->loss_ma));
+            json_object_set_new(o, "entropy_mean", jnum(m->entropy_mean));
+            json_object_set_new(o, "layer_distance", ld);
+            json_line(b, o);
+        }
+    for (size_t i = 0; i < s->n_series; i++) {
+        const series *se = &s->series[i];
+        if (se->scope != SCOPE_GROUP)
+            continue;
+        int64_t n = se->n;
+        for (size_t k = 0; k < s->n_members; k++)
+            if (strcmp(s->members[k].group, se->name) == 0)
+                n = s->members[k].n;
+        json_t *o = json_object();
+        json_object_set_new(o, "table", json_string("group"));
+        json_object_set_new(o, "domain", json_string(se->domain));
+        json_object_set_new(o, "group", json_string(se->name));
+        json_object_set_new(o, "mem_step", jint_opt(se->has_mem_step, se->mem_step));
+        json_object_set_new(o, "n", json_integer(n));
+        json_line(b, o);
+    }
+    for (size_t i = 0; i < s->n_calibs; i++) {
+        const calibration *c = &s->calibs[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "table", json_string("memorization"));
+        json_object_set_new(o, "domain", json_string(c->domain));
+        json_object_set_new(o, "n", jint_opt(c->n >= 0, c->n));
+        json_object_set_new(o, "eps", jnum(c->eps));
+        json_object_set_new(o, "delta", jnum(c->delta));
+        json_object_set_new(o, "memorized_before_last", jnum(c->memorized_before_last));
+        json_object_set_new(o, "calibrated",
+                            c->calibrated < 0 ? json_null() : json_boolean(c->calibrated));
+        json_line(b, o);
+    }
+    const corr_table *c = rp->corr;
+    for (size_t i = 0; c->present && i < c->n_rows; i++)
+        for (int m = 0; m < CM_COUNT; m++) {
+            if (m == CM_VAL_LOSS && !c->has_val_loss)
+                continue;
+            const corr_row *r = &c->rows[i];
+            const corr_cell *cell = &r->cell[m];
+            json_t *o = json_object();
+            json_object_set_new(o, "table", json_string("correlation"));
+            json_object_set_new(o, "by", json_string(c->by_group ? "group" : "domain"));
+            json_object_set_new(o, "key", json_string(r->key));
+            json_object_set_new(o, "metric", json_string(corr_metric_keys[m]));
+            json_object_set_new(o, "n", json_integer((json_int_t)cell->n));
+            json_object_set_new(o, "pearson", cell->p_ok ? json_real(cell->pearson) : json_null());
+            json_object_set_new(o, "spearman",
+                                cell->s_ok == 1 ? json_real(cell->spearman) : json_null());
+            json_object_set_new(o, "from_step", json_integer(c->from_step));
+            json_line(b, o);
+        }
+    for (size_t i = 0; i < rp->find->n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "table", json_string("finding"));
+        json_object_set_new(o, "text", json_string(rp->find->lines[i]));
+        json_line(b, o);
+    }
+}

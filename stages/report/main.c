@@ -1,0 +1,134 @@
+/* report: metric records in; the study's results out as a text table (or
+ * JSON Lines), CSV files, and a self-contained HTML page with SVG charts
+ * (design.md "report", method.md "Validation against test accuracy").
+ * This file holds the options, the wiring and the read loop only: the logic
+ * is study.c, accuracy_csv.c, correlate.c, findings.c; the outputs table.c,
+ * json.c, csv.c, html.c (charts in svg_chart.c). It writes no records. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "record.h"
+#include "report.h"
+
+static const char *out_path, *acc_path, *val_path, *html_path, *csv_dir;
+static int json_out;
+static int64_t from_step;
+
+static cli_option options[] = {
+    {"accuracy", 0, CLI_STRING, &acc_path, "CSV", "test accuracy per checkpoint: columns step,domain,accuracy (or step,group,accuracy)", 0, 0, 0},
+    {"val-loss", 0, CLI_STRING, &val_path, "CSV", "validation loss per checkpoint: columns step,domain,val_loss (or step,group,val_loss)", 0, 0, 0},
+    {"from-step", 0, CLI_INT, &from_step, "S", "correlate only checkpoints at step >= S (the paper: after accuracy starts rising)", 0, 9e18, 0},
+    {"html", 0, CLI_STRING, &html_path, "FILE", "write a self-contained HTML page with SVG charts to FILE", 0, 0, 1},
+    {"csv", 0, CLI_STRING, &csv_dir, "DIR", "write the tables as CSV files into DIR (created if missing)", 0, 0, 1},
+    {"json", 0, CLI_FLAG, &json_out, NULL, "write JSON Lines (one object per table row) instead of the text table", 0, 0, 0},
+    {"output", 'o', CLI_STRING, &out_path, "FILE", "write the table (or JSON Lines) to FILE, atomically, instead of stdout", 0, 0, 1},
+    CLI_OPT_END,
+};
+
+static const cli_program program = {
+    .name = "report",
+    .usage = "report [options] [METRICS...]   (no file or '-': the metric stream on stdin)",
+    .summary = "Read the metric, membership and calibration records metric-reduce writes and\n"
+               "show the study: per group and checkpoint the pathway distance, consistency (C as\n"
+               "the paper prints it and S = 1 - C, the one plotted, rising with generalization)\n"
+               "and loss; the memorization summary; with --accuracy the paper's Table 1 (Pearson\n"
+               "and Spearman across checkpoints of each metric and of the loss baselines with\n"
+               "test accuracy) and plain-words findings. Other record types are ignored.",
+    .example = "  metric-reduce paths/*.mpk.lz4 | report --accuracy acc.csv --from-step 245000 \\\n"
+               "         --html report.html --csv tables/\n"
+               "  report metrics.mpk --json | jq -c 'select(.table == \"correlation\")'",
+    .options = options,
+};
+
+static void die(const gm_error *err) { cli_die(program.name, err); }
+
+static void study_read_inputs(study *s, int n_paths, char **paths)
+{
+    gm_error err = {0};
+    char *stdin_only[] = {"-"};
+    if (n_paths == 0) {
+        n_paths = 1;
+        paths = stdin_only;
+    }
+    for (int i = 0; i < n_paths; i++) {
+        record_reader *r = record_reader_open(paths[i], &err);
+        if (!r || study_add_input(s, r, &err) != 0)
+            die(&err);
+        const msgpack_object *rec;
+        int rc;
+        while ((rc = record_reader_next(r, &rec, &err)) == 1)
+            if (study_add_record(s, r, rec, &err) != 0)
+                die(&err);
+        if (rc < 0)
+            die(&err);
+        record_reader_close(r);
+    }
+    if (study_finish(s, &err) != 0)
+        die(&err);
+}
+
+static void value_table_load(value_table *t, const char *path, const char *const *cols,
+                             const study *s)
+{
+    gm_error err = {0};
+    if (value_table_read(t, path, cols, &err) != 0 || value_table_check(t, s, &err) != 0)
+        die(&err);
+}
+
+int main(int argc, char **argv)
+{
+    int first = cli_parse(&program, argc, argv);
+    if (val_path && !acc_path)
+        cli_usage_error(program.name, "--val-loss goes with --accuracy (it is a Table 1 baseline)");
+    if (from_step && !acc_path)
+        cli_usage_error(program.name, "--from-step goes with --accuracy");
+    if (csv_dir && !csv_dir[0])
+        cli_usage_error(program.name, "--csv needs a directory name");
+
+    gm_error err = {0};
+    study s = {0};
+    study_read_inputs(&s, argc - first, argv + first);
+
+    static const char *const acc_cols[] = {"accuracy", NULL};
+    static const char *const val_cols[] = {"val_loss", "validation_loss", "loss", NULL};
+    value_table acc = {0}, val = {0};
+    if (acc_path)
+        value_table_load(&acc, acc_path, acc_cols, &s);
+    if (val_path)
+        value_table_load(&val, val_path, val_cols, &s);
+
+    corr_table corr;
+    findings find;
+    if (corr_table_build(&corr, &s, acc_path ? &acc : NULL, val_path ? &val : NULL, from_step,
+                         &err) != 0 ||
+        findings_build(&find, &s, &corr, &err) != 0)
+        die(&err);
+
+    report rp = {&s, &corr, &find, acc_path ? &acc : NULL};
+    if (csv_dir && csv_write_dir(&rp, csv_dir, &err) != 0)
+        die(&err);
+    if (html_path) {
+        sbuf page = {0};
+        html_write(&page, &rp);
+        if (sbuf_write_file(&page, html_path, &err) != 0)
+            die(&err);
+        sbuf_free(&page);
+    }
+    sbuf text = {0};
+    if (json_out)
+        json_write(&text, &rp);
+    else
+        table_write(&text, &rp);
+    if (sbuf_write_file(&text, out_path, &err) != 0)
+        die(&err);
+    sbuf_free(&text);
+
+    findings_free(&find);
+    corr_table_free(&corr);
+    value_table_free(&acc);
+    value_table_free(&val);
+    study_free(&s);
+    return 0;
+}

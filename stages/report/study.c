@@ -1,0 +1,524 @@
+/* study.c: reads the records metric-reduce writes (metric, membership,
+ * calibration; docs/records.md) into memory and orders them into series.
+ * Tolerant of extra fields and of other record types (counted, ignored);
+ * strict on required fields: a missing or mistyped one is an error naming
+ * the record. It computes nothing the records do not already hold. */
+#include "report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const scope_names[SCOPE_COUNT] = {"group", "domain", "all", "cross"};
+
+/* ---- field access ------------------------------------------------------ */
+
+static const char *kind_name(const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL: return "nil";
+    case MSGPACK_OBJECT_BOOLEAN: return "a bool";
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an int";
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: return "a float";
+    case MSGPACK_OBJECT_STR: return "a string";
+    case MSGPACK_OBJECT_BIN: return "bin";
+    case MSGPACK_OBJECT_ARRAY: return "an array";
+    case MSGPACK_OBJECT_MAP: return "a map";
+    default: return "an unknown kind";
+    }
+}
+
+/* A real: float or int; nil -> NAN when nil_ok. required: absent is an error. */
+static int field_num(const msgpack_object *m, const char *key, int required, int nil_ok,
+                     double *out, const char *what, gm_error *err)
+{
+    const msgpack_object *o = record_get(m, key);
+    *out = NAN;
+    if (!o) {
+        if (required)
+            return gm_fail(err, GM_EDATA, "%s record lacks required field '%s'", what, key);
+        return 0;
+    }
+    switch (o->type) {
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: *out = o->via.f64; return 0;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: *out = (double)o->via.u64; return 0;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: *out = (double)o->via.i64; return 0;
+    case MSGPACK_OBJECT_NIL:
+        if (nil_ok)
+            return 0;
+        break;
+    default: break;
+    }
+    return gm_fail(err, GM_EDATA, "%s field '%s' is %s, expected a number", what, key,
+                   kind_name(o));
+}
+
+/* An integer; *present = 0 when absent or (nil_ok) nil. */
+static int field_int(const msgpack_object *m, const char *key, int required, int nil_ok,
+                     int64_t *out, int *present, const char *what, gm_error *err)
+{
+    const msgpack_object *o = record_get(m, key);
+    *present = 0;
+    if (!o || (o->type == MSGPACK_OBJECT_NIL && nil_ok)) {
+        if (required && !o)
+            return gm_fail(err, GM_EDATA, "%s record lacks required field '%s'", what, key);
+        return 0;
+    }
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= (uint64_t)INT64_MAX)
+        *out = (int64_t)o->via.u64;
+    else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        *out = o->via.i64;
+    else
+        return gm_fail(err, GM_EDATA, "%s field '%s' is %s, expected an integer", what, key,
+                       kind_name(o));
+    *present = 1;
+    return 0;
+}
+
+/* A string copy; *out NULL when absent or nil and not required. */
+static int field_str(const msgpack_object *m, const char *key, int required, char **out,
+                     const char *what, gm_error *err)
+{
+    const msgpack_object *o = record_get(m, key);
+    *out = NULL;
+    if (!o || o->type == MSGPACK_OBJECT_NIL) {
+        if (required)
+            return gm_fail(err, GM_EDATA, "%s record lacks required field '%s'", what, key);
+        return 0;
+    }
+    if (o->type != MSGPACK_OBJECT_STR)
+        return gm_fail(err, GM_EDATA, "%s field '%s' is %s, expected a string", what, key,
+                       kind_name(o));
+    *out = strndup(o->via.str.ptr, o->via.str.size);
+    if (!*out)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int field_bool(const msgpack_object *m, const char *key, int *out)
+{
+    const msgpack_object *o = record_get(m, key);
+    *out = -1;
+    if (o && o->type == MSGPACK_OBJECT_BOOLEAN)
+        *out = o->via.boolean ? 1 : 0;
+    return 0;
+}
+
+/* The domain of "math@125000": the text before the last '@'. */
+static char *group_domain(const char *group)
+{
+    const char *at = strrchr(group, '@');
+    return strndup(group, at ? (size_t)(at - group) : strlen(group));
+}
+
+static int domain_note(study *s, const char *d, gm_error *err)
+{
+    for (size_t i = 0; i < s->n_domains; i++)
+        if (strcmp(s->domains[i], d) == 0)
+            return 0;
+    char **p = realloc(s->domains, (s->n_domains + 1) * sizeof *p);
+    if (!p)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    s->domains = p;
+    if (!(p[s->n_domains] = strdup(d)))
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    s->n_domains++;
+    return 0;
+}
+
+static void metric_row_free(metric_row *m)
+{
+    free(m->checkpoint);
+    free(m->group);
+    free(m->domain);
+    free(m->layer_distance);
+    free(m->where);
+}
+
+/* ---- the record types ---------------------------------------------------- */
+
+static int metric_read(metric_row *m, const msgpack_object *rec, gm_error *err)
+{
+    static const char *W = "metric";
+    int present;
+    char *scope = NULL;
+    memset(m, 0, sizeof *m);
+    m->pairs = -1;
+    if (field_int(rec, "step", 1, 0, &m->step, &present, W, err) != 0 ||
+        field_str(rec, "scope", 1, &scope, W, err) != 0)
+        return -1;
+    m->scope = -1;
+    for (int k = 0; k < SCOPE_COUNT; k++)
+        if (strcmp(scope, scope_names[k]) == 0)
+            m->scope = k;
+    if (m->scope < 0) {
+        gm_fail(err, GM_EDATA, "metric field 'scope' is '%s', expected group, domain, all or cross",
+                scope);
+        free(scope);
+        return -1;
+    }
+    free(scope);
+    if (field_str(rec, "group", 1, &m->group, W, err) != 0 ||
+        field_str(rec, "checkpoint", 0, &m->checkpoint, W, err) != 0 ||
+        field_str(rec, "domain", 0, &m->domain, W, err) != 0 ||
+        field_int(rec, "mem_step", 0, 1, &m->mem_step, &m->has_mem_step, W, err) != 0 ||
+        field_int(rec, "n", 1, 0, &m->n, &present, W, err) != 0 ||
+        field_int(rec, "pairs", 0, 1, &m->pairs, &present, W, err) != 0)
+        return -1;
+    if (!present)
+        m->pairs = -1;
+    if (m->n < 0)
+        return gm_fail(err, GM_EDATA, "metric field 'n' is %lld, expected >= 0", (long long)m->n);
+    if (m->step < 0)
+        return gm_fail(err, GM_EDATA, "metric field 'step' is %lld, expected >= 0",
+                       (long long)m->step);
+    field_bool(rec, "sampled", &m->sampled);
+    if (field_num(rec, "distance_mean", 1, 1, &m->distance_mean, W, err) != 0 ||
+        field_num(rec, "distance_se", 0, 1, &m->distance_se, W, err) != 0 ||
+        field_num(rec, "c_mean", 1, 1, &m->c_mean, W, err) != 0 ||
+        field_num(rec, "c_std", 0, 1, &m->c_std, W, err) != 0 ||
+        field_num(rec, "s_mean", 1, 1, &m->s_mean, W, err) != 0 ||
+        field_num(rec, "s_std", 0, 1, &m->s_std, W, err) != 0 ||
+        field_num(rec, "loss_mean", 1, 1, &m->loss_mean, W, err) != 0 ||
+        field_num(rec, "loss_ma", 0, 1, &m->loss_ma, W, err) != 0 ||
+        field_num(rec, "entropy_mean", 0, 1, &m->entropy_mean, W, err) != 0)
+        return -1;
+    const msgpack_object *ld = record_get(rec, "layer_distance");
+    if (ld && ld->type != MSGPACK_OBJECT_NIL &&
+        record_get_f64s(rec, "layer_distance", &m->layer_distance, &m->n_layers, err) != 0)
+        return -1;
+    if (m->scope == SCOPE_GROUP && !m->has_mem_step) { /* "math@125000" names it too */
+        const char *at = strrchr(m->group, '@');
+        char *end;
+        if (at && at[1] >= '0' && at[1] <= '9') {
+            long long v = strtoll(at + 1, &end, 10);
+            if (*end == 0) {
+                m->mem_step = v;
+                m->has_mem_step = 1;
+            }
+        }
+    }
+    if (m->scope == SCOPE_GROUP || m->scope == SCOPE_DOMAIN) {
+        if (!m->domain)
+            m->domain = m->scope == SCOPE_GROUP ? group_domain(m->group) : strdup(m->group);
+        if (!m->domain)
+            return gm_fail(err, GM_ENOMEM, "out of memory");
+        if (m->scope == SCOPE_DOMAIN && strcmp(m->domain, m->group) != 0)
+            return gm_fail(err, GM_EDATA, "domain metric has group '%s' but domain '%s'",
+                           m->group, m->domain);
+    }
+    return 0;
+}
+
+static int calibration_read(study *s, const msgpack_object *rec, gm_error *err)
+{
+    static const char *W = "calibration";
+    calibration c = {0};
+    int present;
+    if (field_str(rec, "domain", 1, &c.domain, W, err) != 0)
+        return -1;
+    if (field_num(rec, "eps", 1, 0, &c.eps, W, err) != 0 ||
+        field_num(rec, "delta", 1, 0, &c.delta, W, err) != 0 ||
+        field_int(rec, "n", 0, 1, &c.n, &present, W, err) != 0 ||
+        field_num(rec, "memorized_before_last", 0, 1, &c.memorized_before_last, W, err) != 0) {
+        free(c.domain);
+        return -1;
+    }
+    if (!present)
+        c.n = -1;
+    field_bool(rec, "calibrated", &c.calibrated);
+    calibration *p = realloc(s->calibs, (s->n_calibs + 1) * sizeof *p);
+    if (!p) {
+        free(c.domain);
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    }
+    s->calibs = p;
+    p[s->n_calibs++] = c;
+    return domain_note(s, c.domain, err);
+}
+
+static int membership_read(study *s, const msgpack_object *rec, gm_error *err)
+{
+    static const char *W = "membership";
+    char *group = NULL, *domain = NULL;
+    int64_t mem_step = 0;
+    int has_mem = 0;
+    if (field_str(rec, "group", 1, &group, W, err) != 0 ||
+        field_str(rec, "domain", 0, &domain, W, err) != 0 ||
+        field_int(rec, "mem_step", 0, 1, &mem_step, &has_mem, W, err) != 0)
+        goto fail;
+    for (size_t i = 0; i < s->n_members; i++)
+        if (strcmp(s->members[i].group, group) == 0) {
+            s->members[i].n++;
+            free(group);
+            free(domain);
+            return 0;
+        }
+    if (!domain && !(domain = group_domain(group))) {
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    group_count *p = realloc(s->members, (s->n_members + 1) * sizeof *p);
+    if (!p) {
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    s->members = p;
+    p[s->n_members++] = (group_count){group, domain, has_mem, mem_step, 1};
+    return 0;
+fail:
+    free(group);
+    free(domain);
+    return -1;
+}
+
+int study_add_record(study *s, record_reader *r, const msgpack_object *rec, gm_error *err)
+{
+    int rc = 0;
+    if (record_is_type(rec, "metric")) {
+        if (s->n_rows == s->cap_rows) {
+            size_t cap = s->cap_rows ? 2 * s->cap_rows : 256;
+            metric_row *p = realloc(s->rows, cap * sizeof *p);
+            if (!p)
+                return gm_fail(err, GM_ENOMEM, "out of memory");
+            s->rows = p;
+            s->cap_rows = cap;
+        }
+        metric_row *m = &s->rows[s->n_rows];
+        rc = metric_read(m, rec, err);
+        if (rc == 0 && !(m->where = strdup(record_reader_where(r))))
+            rc = gm_fail(err, GM_ENOMEM, "out of memory");
+        if (rc == 0 && m->domain)
+            rc = domain_note(s, m->domain, err);
+        if (rc != 0)
+            metric_row_free(m);
+        else
+            s->n_rows++;
+    } else if (record_is_type(rec, "calibration")) {
+        rc = calibration_read(s, rec, err);
+    } else if (record_is_type(rec, "membership")) {
+        rc = membership_read(s, rec, err);
+    } else {
+        s->n_other++;
+    }
+    if (rc != 0)
+        gm_error_where(err, "%s", record_reader_where(r));
+    return rc;
+}
+
+int study_add_input(study *s, record_reader *r, gm_error *err)
+{
+    char **names = realloc(s->inputs, (s->n_inputs + 1) * sizeof *names);
+    if (!names)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    s->inputs = names;
+    char **prov = realloc(s->provenance, (s->n_inputs + 1) * sizeof *prov);
+    if (!prov)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    s->provenance = prov;
+    /* One line: "stage version, options {...}" from the first header. */
+    const msgpack_object *h = record_reader_header(r);
+    char line[2048] = "";
+    if (h) {
+        const msgpack_object *st = record_get(h, "stage"), *ve = record_get(h, "version"),
+                             *op = record_get(h, "options");
+        int len = 0;
+        if (st && st->type == MSGPACK_OBJECT_STR)
+            len = snprintf(line, sizeof line, "%.*s", (int)st->via.str.size, st->via.str.ptr);
+        if (ve && ve->type == MSGPACK_OBJECT_STR && len >= 0 && (size_t)len < sizeof line)
+            len += snprintf(line + len, sizeof line - (size_t)len, " %.*s",
+                            (int)ve->via.str.size, ve->via.str.ptr);
+        if (op && len >= 0 && (size_t)len + 16 < sizeof line) {
+            len += snprintf(line + len, sizeof line - (size_t)len, ", options ");
+            msgpack_object_print_buffer(line + len, sizeof line - (size_t)len, *op);
+        }
+    }
+    names[s->n_inputs] = strdup(record_reader_name(r));
+    prov[s->n_inputs] = strdup(line);
+    s->n_inputs++;
+    if (!names[s->n_inputs - 1] || !prov[s->n_inputs - 1])
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* ---- ordering ------------------------------------------------------------ */
+
+static const study *sort_study; /* qsort has no context argument in C11 */
+
+static long domain_rank(const char *d)
+{
+    if (!d)
+        return (long)sort_study->n_domains;
+    for (size_t i = 0; i < sort_study->n_domains; i++)
+        if (strcmp(sort_study->domains[i], d) == 0)
+            return (long)i;
+    return (long)sort_study->n_domains;
+}
+
+/* Domain order; within a domain its groups by mem_step (never last), then the
+ * domain row; then all; then cross; then step. */
+static int row_cmp(const void *a, const void *b)
+{
+    const metric_row *p = *(metric_row *const *)a, *q = *(metric_row *const *)b;
+    int pa = p->scope <= SCOPE_DOMAIN ? 0 : p->scope, qa = q->scope <= SCOPE_DOMAIN ? 0 : q->scope;
+    if (pa != qa)
+        return pa < qa ? -1 : 1;
+    if (pa == 0) {
+        long dp = domain_rank(p->domain), dq = domain_rank(q->domain);
+        if (dp != dq)
+            return dp < dq ? -1 : 1;
+        if (p->scope != q->scope)
+            return p->scope < q->scope ? -1 : 1;
+        if (p->has_mem_step != q->has_mem_step)
+            return p->has_mem_step ? -1 : 1;
+        if (p->has_mem_step && p->mem_step != q->mem_step)
+            return p->mem_step < q->mem_step ? -1 : 1;
+    }
+    int c = strcmp(p->group, q->group);
+    if (c)
+        return c;
+    return p->step < q->step ? -1 : p->step > q->step;
+}
+
+static int step_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int study_finish(study *s, gm_error *err)
+{
+    if (s->n_rows == 0)
+        return gm_fail(err, GM_EDATA, "no metric records in the input (%s)",
+                       s->n_inputs ? s->inputs[0] : "stdin");
+    metric_row **order = s->order = malloc(s->n_rows * sizeof *order);
+    s->steps = malloc(s->n_rows * sizeof *s->steps);
+    s->series = calloc(s->n_rows, sizeof *s->series);
+    if (!order || !s->steps || !s->series)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->n_rows; i++) {
+        order[i] = &s->rows[i];
+        s->steps[i] = s->rows[i].step;
+    }
+    sort_study = s;
+    qsort(order, s->n_rows, sizeof *order, row_cmp);
+    qsort(s->steps, s->n_rows, sizeof *s->steps, step_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_rows; i++)
+        if (k == 0 || s->steps[k - 1] != s->steps[i])
+            s->steps[k++] = s->steps[i];
+    s->n_steps = k;
+
+    /* Cut the sorted rows into series; a repeated (scope, group, step) is an error. */
+    for (size_t i = 0; i < s->n_rows;) {
+        size_t j = i + 1;
+        while (j < s->n_rows && order[j]->scope == order[i]->scope &&
+               strcmp(order[j]->group, order[i]->group) == 0) {
+            if (order[j]->step == order[j - 1]->step) {
+                gm_fail(err, GM_EDATA, "second metric record for %s '%s' at step %lld",
+                        scope_names[order[j]->scope], order[j]->group, (long long)order[j]->step);
+                gm_error_where(err, "%s; the first is %s", order[j]->where, order[j - 1]->where);
+                return -1;
+            }
+            if (order[j]->has_mem_step != order[i]->has_mem_step ||
+                order[j]->mem_step != order[i]->mem_step) {
+                gm_fail(err, GM_EDATA, "group '%s' changes its mem_step between records",
+                        order[j]->group);
+                gm_error_where(err, "%s", order[j]->where);
+                return -1;
+            }
+            j++;
+        }
+        series *se = &s->series[s->n_series++];
+        *se = (series){order[i]->scope, order[i]->group, order[i]->domain,
+                       order[i]->has_mem_step, order[i]->mem_step, order[i]->n,
+                       order + i, j - i, 0};
+        i = j;
+    }
+    for (size_t i = 0; i < s->n_series; i++)
+        for (size_t j = 0; j < i; j++)
+            if (s->series[i].scope == s->series[j].scope &&
+                strcmp(s->series[i].name, s->series[j].name) == 0) {
+                gm_fail(err, GM_EDATA, "group '%s' has different mem_step values in its records",
+                        s->series[i].name);
+                gm_error_where(err, "%s", s->series[i].rows[0]->where);
+                return -1;
+            }
+    /* Colours: groups of one domain take palette slots in order. */
+    const char *dom = NULL;
+    int slot = 0;
+    for (size_t i = 0; i < s->n_series; i++) {
+        series *se = &s->series[i];
+        if (se->scope != SCOPE_GROUP) {
+            se->color = se->scope == SCOPE_DOMAIN ? -1 : (int)(i % 8);
+            continue;
+        }
+        if (!dom || strcmp(dom, se->domain) != 0) {
+            dom = se->domain;
+            slot = 0;
+        }
+        se->color = slot++;
+    }
+    return 0;
+}
+
+void study_free(study *s)
+{
+    for (size_t i = 0; i < s->n_rows; i++)
+        metric_row_free(&s->rows[i]);
+    free(s->rows);
+    free(s->order);
+    free(s->series);
+    free(s->steps);
+    for (size_t i = 0; i < s->n_domains; i++)
+        free(s->domains[i]);
+    free(s->domains);
+    for (size_t i = 0; i < s->n_calibs; i++)
+        free(s->calibs[i].domain);
+    free(s->calibs);
+    for (size_t i = 0; i < s->n_members; i++) {
+        free(s->members[i].group);
+        free(s->members[i].domain);
+    }
+    free(s->members);
+    for (size_t i = 0; i < s->n_inputs; i++) {
+        free(s->inputs[i]);
+        free(s->provenance[i]);
+    }
+    free(s->inputs);
+    free(s->provenance);
+    memset(s, 0, sizeof *s);
+}
+
+const series *study_find_series(const study *s, int scope, const char *name)
+{
+    for (size_t i = 0; i < s->n_series; i++)
+        if (s->series[i].scope == scope && strcmp(s->series[i].name, name) == 0)
+            return &s->series[i];
+    return NULL;
+}
+
+long study_step_index(const study *s, int64_t step)
+{
+    size_t lo = 0, hi = s->n_steps;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->steps[mid] < step)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n_steps && s->steps[lo] == step ? (long)lo : -1;
+}
+
+const calibration *study_calibration(const study *s, const char *domain)
+{
+    for (size_t i = 0; i < s->n_calibs; i++)
+        if (strcmp(s->calibs[i].domain, domain) == 0)
+            return &s->calibs[i];
+    return NULL;
+}
