@@ -1,9 +1,9 @@
 /* jsonl.c: JSON Lines token data: one JSON object per non-empty line with a
  * flat "tokens" or "input_ids" array of ids, and optional "id" (string or
  * integer) and "domain" (string); other keys are ignored. Files concatenate;
- * the instance index is the 0-based count of non-empty lines. Lines are
- * indexed up front and parsed (jansson) only when selected. It does not
- * tokenize text. docs/records.md "sample". */
+ * the instance index is the 0-based count of non-empty lines; LZ4 input is
+ * decompressed. Lines are indexed up front and parsed (jansson) only when
+ * selected. It does not tokenize text. docs/records.md "sample". */
 #include "reader.h"
 
 #include <inttypes.h>
@@ -278,7 +278,7 @@ int jsonl_source_open(const source_config *cfg, token_source *src, gm_error *err
     }
     s->source_name = cfg->source_name;
     for (size_t i = 0; i < cfg->n_paths; i++) {
-        if (mapped_file_open(&s->parts[i], cfg->paths[i], err) < 0 ||
+        if (mapped_file_open_text(&s->parts[i], cfg->paths[i], err) < 0 ||
             (s->n_parts = i + 1, index_lines(s, i, err) < 0)) {
             jsonl_source_close(s);
             return -1;

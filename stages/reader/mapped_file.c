@@ -55,9 +55,9 @@ static int input_slurp(gm_input *in, uint8_t **out, size_t *size, gm_error *err)
     return 0;
 }
 
-static int slurp_stdin(mapped_file *mf, gm_error *err)
+static int slurp_input(mapped_file *mf, const char *path, gm_error *err)
 {
-    gm_input *in = gm_input_open("-", err);
+    gm_input *in = gm_input_open(path, err);
     if (!in)
         return -1;
     uint8_t *buf = NULL;
@@ -114,7 +114,7 @@ int mapped_file_open(mapped_file *mf, const char *path, gm_error *err)
     mf->path = strcmp(path, "-") == 0 ? "stdin" : path;
     mf->base = path_base(path);
     if (strcmp(path, "-") == 0)
-        return slurp_stdin(mf, err);
+        return slurp_input(mf, "-", err);
 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -149,6 +149,16 @@ int mapped_file_open(mapped_file *mf, const char *path, gm_error *err)
     mf->size = (size_t)st.st_size;
     mf->mapped = 1;
     return 0;
+}
+
+int mapped_file_open_text(mapped_file *mf, const char *path, gm_error *err)
+{
+    if (mapped_file_open(mf, path, err) < 0)
+        return -1;
+    if (!mf->mapped || mf->size < 4 || memcmp(mf->data, "\x04\x22\x4d\x18", 4) != 0)
+        return 0;
+    mapped_file_close(mf); /* LZ4 frames: decompress through gm_input */
+    return slurp_input(mf, path, err);
 }
 
 void mapped_file_close(mapped_file *mf)

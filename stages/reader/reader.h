@@ -25,6 +25,9 @@ typedef struct mapped_file {
 /* Regular files are memory-mapped; pipes and other non-regular files (and
  * "-", stdin, through gm_input so LZ4 frames are undone) are read whole. */
 int mapped_file_open(mapped_file *mf, const char *path, gm_error *err);
+/* The same, but a regular file that starts with an LZ4 frame is decompressed
+ * into memory (text inputs: JSON Lines). */
+int mapped_file_open_text(mapped_file *mf, const char *path, gm_error *err);
 void mapped_file_close(mapped_file *mf); /* accepts a zeroed struct */
 
 /* The base name of a path: the part after the last '/'; "-" -> "stdin". */
@@ -93,7 +96,7 @@ int npy_source_open(const source_config *cfg, token_source *src, gm_error *err);
 int jsonl_source_open(const source_config *cfg, token_source *src, gm_error *err);
 
 /* source.c: the format by --format name or by a path's extension
- * (.npy; .jsonl, .json or "-"; anything else raw), and opening by format
+ * (.npy; .jsonl, .json, either + .lz4, or "-"; anything else raw), and opening by format
  * (format < 0: from the paths, which must then agree). */
 enum { SOURCE_RAW = 0, SOURCE_NPY, SOURCE_JSONL };
 int source_format_of(const char *path);

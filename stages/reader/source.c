@@ -1,5 +1,5 @@
 /* source.c: picks the token source for the files given (--format, or the
- * file extension: .npy, .jsonl/.json, else raw) and hands out instances
+ * file extension: .npy, .jsonl/.json (LZ4 too), else raw) and hands out instances
  * through one interface. Raw and .npy data must be named files (they are
  * memory-mapped); JSON Lines may also come from stdin ("-").
  * design.md "reader". */
@@ -15,7 +15,8 @@ static int ends_with(const char *s, const char *suffix)
 
 int source_format_of(const char *path)
 {
-    if (strcmp(path, "-") == 0 || ends_with(path, ".jsonl") || ends_with(path, ".json"))
+    if (strcmp(path, "-") == 0 || ends_with(path, ".jsonl") || ends_with(path, ".json") ||
+        ends_with(path, ".jsonl.lz4") || ends_with(path, ".json.lz4"))
         return SOURCE_JSONL;
     if (ends_with(path, ".npy"))
         return SOURCE_NPY;

@@ -160,3 +160,6 @@ assert rss_mb < 100, rss_mb
 '"
 rm -f huge.bin
 check_sh "--progress reports on stderr" "$BIN/reader --progress --dtype u16 --seq-len 8 a.bin 2>&1 >/dev/null | grep -q 'samples'"
+lz4 -q -f d.jsonl d.jsonl.lz4
+check_sh "a .jsonl.lz4 file reads as its text" \
+  "cmp <($BIN/reader --domain web d.jsonl.lz4 | $BIN/dump | samples | sed 's/d\\.jsonl\\.lz4/d.jsonl/g') <($BIN/reader --domain web d.jsonl | $BIN/dump | samples)"
