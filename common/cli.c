@@ -133,10 +133,14 @@ static void set_value(const cli_program *prog, const cli_option *o, const char *
     }
 }
 
+/* Held in a static so that --help, --version and usage errors, which exit
+ * from inside the parse, leave nothing unreachable for LeakSanitizer. */
+static char **positional;
+
 int cli_parse(const cli_program *prog, int argc, char **argv)
 {
     cli_init_signals();
-    char **positional = malloc((size_t)(argc + 1) * sizeof *positional);
+    positional = malloc((size_t)(argc + 1) * sizeof *positional);
     if (!positional)
         cli_usage_error(prog->name, "out of memory");
     int n_pos = 0, only_positional = 0;
@@ -192,6 +196,7 @@ int cli_parse(const cli_program *prog, int argc, char **argv)
     for (int i = 0; i < n_pos; i++)
         argv[first + i] = positional[i];
     free(positional);
+    positional = NULL;
     return first;
 }
 
