@@ -456,6 +456,8 @@ static int cmp_domain_idx(const void *a, const void *b)
 static int domains_sort(study *st, gm_error *err)
 {
     size_t n = st->n_domains;
+    if (n == 0)
+        return 0;
     size_t *order = malloc((n ? n : 1) * sizeof *order), *rank = malloc((n ? n : 1) * sizeof *rank);
     study_domain *sorted = malloc((n ? n : 1) * sizeof *sorted);
     if (!order || !rank || !sorted) {
@@ -483,15 +485,58 @@ static int domains_sort(study *st, gm_error *err)
     return 0;
 }
 
+/* Groups in report order: by domain, memorized by ascending step, never last. */
+static int cmp_group_idx(const void *a, const void *b)
+{
+    const study_group *x = &sort_ctx->groups[*(const size_t *)a], *y = &sort_ctx->groups[*(const size_t *)b];
+    if (x->domain != y->domain)
+        return x->domain < y->domain ? -1 : 1;
+    if (x->memorized != y->memorized)
+        return x->memorized ? -1 : 1;
+    return x->mem_step < y->mem_step ? -1 : x->mem_step > y->mem_step;
+}
+
+static int groups_sort(study *st, gm_error *err)
+{
+    size_t n = st->n_groups;
+    if (n == 0)
+        return 0;
+    size_t *order = malloc((n ? n : 1) * sizeof *order), *rank = malloc((n ? n : 1) * sizeof *rank);
+    study_group *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!order || !rank || !sorted) {
+        free(order);
+        free(rank);
+        free(sorted);
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    }
+    for (size_t g = 0; g < n; g++)
+        order[g] = g;
+    sort_ctx = st;
+    qsort(order, n, sizeof *order, cmp_group_idx);
+    for (size_t g = 0; g < n; g++) {
+        rank[order[g]] = g;
+        sorted[g] = st->groups[order[g]];
+    }
+    memcpy(st->groups, sorted, n * sizeof *sorted);
+    for (size_t i = 0; i < st->n_samples; i++)
+        st->samples[i].group = rank[st->samples[i].group];
+    free(order);
+    free(rank);
+    free(sorted);
+    return 0;
+}
+
 int study_finish(study *st, int allow_missing, size_t *dropped, char *first_missing, size_t cap,
                  gm_error *err)
 {
     *dropped = 0;
     if (first_missing && cap)
         first_missing[0] = '\0';
-    if (domains_sort(st, err))
+    if (domains_sort(st, err) || groups_sort(st, err))
         return -1;
     size_t K = st->n_ckpts, N = st->n_samples;
+    if (K == 0)
+        return gm_fail(err, GM_EDATA, "no pathway records in the input");
     /* checkpoints by step; remember where each old index went */
     size_t *rank = malloc((K ? K : 1) * sizeof *rank);
     study_ckpt *old = malloc((K ? K : 1) * sizeof *old);
@@ -549,8 +594,6 @@ int study_finish(study *st, int allow_missing, size_t *dropped, char *first_miss
             break;
         }
     }
-    if (K == 0)
-        return gm_fail(err, GM_EDATA, "no pathway records in the input");
 
     if (st->membership_mode) {
         /* every checkpoint must be one the membership file has losses for, and agree with them */
