@@ -73,7 +73,7 @@ check_sh "duplicate metric record: error names both records" \
    grep -q 'the first is .*dup.mpk: record' '$TMP/dup.err'"
 grep -v '"metric"' "$TMP/g/metrics.jsonl" | "$BIN/dump" --from-json > "$TMP/nometric.mpk"
 must_fail "no metric records" 1 "no metric records in the input" "'$R' '$TMP/nometric.mpk'"
-head -c 100 /dev/urandom > "$TMP/junk.bin"
+printf 'step,domain,accuracy\n5000,math,0.3\n' > "$TMP/junk.bin"
 must_fail "not a record stream" 1 "junk.bin" "'$R' '$TMP/junk.bin'"
 
 # usage errors
