@@ -1,0 +1,473 @@
+/* forward.c: the OLMoE forward pass driver: embedding, the layer loop
+ * (attention.c, moe.c), final RMSNorm, lm_head in row blocks over V with a
+ * running logsumexp for the per-token NLL, and the per-sample outputs. Also the
+ * weight access shared by the layers (widen per tensor, release after use).
+ * It does not parse checkpoints (model.c) or records (the stage).
+ * Spec: olmoe.md "Forward pass" steps 1-4; docs/records.md `trace`. */
+#include "forward_impl.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gemm.h"
+#include "vecmath.h"
+
+double fw_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- weights ----------------------------------------------------------- */
+
+typedef struct widen_job {
+    const gm_tensor *t;
+    int64_t first, n;
+    float *out;
+} widen_job;
+
+static void *widen_thread(void *arg)
+{
+    widen_job *j = arg;
+    tensor_widen(j->t, j->first, j->n, j->out);
+    return NULL;
+}
+
+/* tensor_widen split over up to f->o.threads threads for large blocks. */
+static void widen_parallel(forward *f, const gm_tensor *t, int64_t first, int64_t n, float *out)
+{
+    int nt = f->o.threads;
+    if (nt > 16)
+        nt = 16;
+    if (nt <= 1 || n < ((int64_t)1 << 18)) {
+        tensor_widen(t, first, n, out);
+        return;
+    }
+    pthread_t th[16];
+    widen_job job[16];
+    int started[16] = {0};
+    int64_t chunk = (n + nt - 1) / nt;
+    for (int i = 0; i < nt; i++) {
+        int64_t a = i * chunk, b = a + chunk < n ? a + chunk : n;
+        job[i] = (widen_job){t, first + a, b > a ? b - a : 0, out + a};
+    }
+    for (int i = 1; i < nt; i++)
+        started[i] = pthread_create(&th[i], NULL, widen_thread, &job[i]) == 0;
+    widen_thread(&job[0]);
+    for (int i = 1; i < nt; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            widen_thread(&job[i]); /* could not start a thread: do it here */
+    }
+}
+
+const float *fw_weights(forward *f, const gm_tensor *t, int64_t first, int64_t n, float *buf)
+{
+    if (t->dtype == GM_F32) {
+        const float *p = (const float *)t->data + first;
+        if (((uintptr_t)p & 3u) == 0)
+            return p;
+    }
+    double t0 = fw_now();
+    widen_parallel(f, t, first, n, buf);
+    f->st.t_widen += fw_now() - t0;
+    return buf;
+}
+
+void fw_release(forward *f, const gm_tensor *t)
+{
+    /* model.h: tensors are read-only file mappings, so dropping their pages
+     * loses nothing (they come back from the page cache on the next touch). */
+    if (!f->o.release_weights || !t->data)
+        return;
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)t->data;
+    uintptr_t b = a + (uintptr_t)t->numel * dtype_size(t->dtype);
+    a = (a + pg - 1) & ~(pg - 1);
+    b &= ~(pg - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/* ---- kernels ----------------------------------------------------------- */
+
+/* y = w * x / sqrt(mean(x^2) + eps), row by row; rows of n at stride ld. */
+void fw_rmsnorm(const float *x, const float *w, int64_t T, int64_t n, double eps,
+                float *y, int64_t ld)
+{
+    for (int64_t t = 0; t < T; t++) {
+        const float *xr = x + t * ld;
+        float *yr = y + t * ld;
+        double ss = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            ss += (double)xr[i] * xr[i];
+        float r = (float)(1.0 / sqrt(ss / (double)n + eps));
+        for (int64_t i = 0; i < n; i++)
+            yr[i] = w[i] * (xr[i] * r);
+    }
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+forward *forward_create(const model *m, const forward_opts *opts, gm_error *err)
+{
+    const model_config *c = &m->cfg;
+    if (c->family != GM_FAMILY_OLMOE) {
+        gm_fail(err, GM_EDATA, "%s: model_type %s has no forward pass here (supported: olmoe)",
+                m->name, c->model_type);
+        return NULL;
+    }
+    if (c->E > 65535 || c->K < 1 || c->K > c->E || c->Dh % 2 != 0 || c->H % c->H_kv != 0) {
+        gm_fail(err, GM_EDATA,
+                "%s: unsupported shape (E %lld, K %lld, head width %lld, H %lld, H_kv %lld)",
+                m->name, (long long)c->E, (long long)c->K, (long long)c->Dh,
+                (long long)c->H, (long long)c->H_kv);
+        return NULL;
+    }
+    forward *f = calloc(1, sizeof *f);
+    if (!f) {
+        gm_fail(err, GM_ENOMEM, "out of memory creating the forward pass");
+        return NULL;
+    }
+    f->m = m;
+    f->o = *opts;
+    if (f->o.threads < 1)
+        f->o.threads = 1;
+    int64_t D = c->D, Dkv = c->H_kv * c->Dh;
+    /* lm_head rows per block: about 8M floats of widened weights */
+    f->Vb = ((int64_t)8 << 20) / D;
+    if (f->Vb < 64)
+        f->Vb = 64;
+    if (f->Vb > c->V)
+        f->Vb = c->V;
+    int64_t w = D * D;
+    if (Dkv * D > w) w = Dkv * D;
+    if (2 * c->F * D > w) w = 2 * c->F * D; /* gate | up side by side */
+    if (c->E * D > w) w = c->E * D;
+    if (f->Vb * D > w) w = f->Vb * D;
+    f->wcap = w;
+    f->wa = malloc((size_t)w * sizeof(float));
+    f->wb = malloc((size_t)w * sizeof(float));
+    f->norm_w = malloc((size_t)(D > Dkv ? D : Dkv) * sizeof(float));
+    f->e_count = calloc((size_t)c->E + 1, sizeof(int64_t));
+    f->e_start = calloc((size_t)c->E + 1, sizeof(int64_t));
+    if (!f->wa || !f->wb || !f->norm_w || !f->e_count || !f->e_start) {
+        forward_free(f);
+        gm_fail(err, GM_ENOMEM, "out of memory for weight buffers (2 x %lld floats)",
+                (long long)w);
+        return NULL;
+    }
+    return f;
+}
+
+static void free_activations(forward *f)
+{
+    free(f->pos); free(f->seg_of);
+    free(f->x); free(f->h); free(f->q); free(f->k); free(f->v); free(f->att);
+    free(f->logits); free(f->topk_id); free(f->topk_w); free(f->e_tok); free(f->e_w);
+    free(f->xe); free(f->ge); free(f->ye); free(f->lse_m); free(f->lse_s); free(f->tgt);
+    free(f->vlog);
+    f->pos = NULL; f->seg_of = NULL; f->x = f->h = f->q = f->k = f->v = f->att = NULL;
+    f->logits = NULL; f->topk_id = NULL; f->topk_w = NULL; f->e_tok = NULL; f->e_w = NULL;
+    f->xe = f->ge = f->ye = NULL; f->lse_m = f->lse_s = NULL; f->tgt = NULL; f->vlog = NULL;
+    f->cap_T = 0;
+}
+
+void forward_free(forward *f)
+{
+    if (!f)
+        return;
+    free_activations(f);
+    free(f->scores); free(f->acc_router); free(f->acc_topk);
+    free(f->wa); free(f->wb); free(f->norm_w);
+    free(f->e_count); free(f->e_start); free(f->rope_cos); free(f->rope_sin);
+    free(f);
+}
+
+const forward_stats *forward_get_stats(const forward *f) { return &f->st; }
+
+static void *alloc_n(size_t n, size_t size, int *bad)
+{
+    void *p = malloc(n ? n * size : 1);
+    if (!p)
+        *bad = 1;
+    return p;
+}
+
+/* Make room for a batch of T tokens, nseg samples, the longest Tmax long. */
+static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *err)
+{
+    const model_config *c = &f->m->cfg;
+    int64_t D = c->D, Dkv = c->H_kv * c->Dh, E = c->E, K = c->K, F = c->F;
+    int bad = 0;
+    if (T > f->cap_T) {
+        free_activations(f);
+        size_t t = (size_t)T;
+        f->pos = alloc_n(t, sizeof(int64_t), &bad);
+        f->seg_of = alloc_n(t, sizeof(int64_t), &bad);
+        f->x = alloc_n(t * (size_t)D, sizeof(float), &bad);
+        f->h = alloc_n(t * (size_t)D, sizeof(float), &bad);
+        f->q = alloc_n(t * (size_t)D, sizeof(float), &bad);
+        f->k = alloc_n(t * (size_t)Dkv, sizeof(float), &bad);
+        f->v = alloc_n(t * (size_t)Dkv, sizeof(float), &bad);
+        f->att = alloc_n(t * (size_t)D, sizeof(float), &bad);
+        f->logits = alloc_n(t * (size_t)E, sizeof(float), &bad);
+        f->topk_id = alloc_n(t * (size_t)K, sizeof(int), &bad);
+        f->topk_w = alloc_n(t * (size_t)K, sizeof(float), &bad);
+        f->e_tok = alloc_n(t * (size_t)K, sizeof(int64_t), &bad);
+        f->e_w = alloc_n(t * (size_t)K, sizeof(float), &bad);
+        f->xe = alloc_n(t * (size_t)D, sizeof(float), &bad);
+        f->ge = alloc_n(t * (size_t)(2 * F), sizeof(float), &bad);
+        f->ye = alloc_n(t * (size_t)D, sizeof(float), &bad);
+        f->lse_m = alloc_n(t, sizeof(double), &bad);
+        f->lse_s = alloc_n(t, sizeof(double), &bad);
+        f->tgt = alloc_n(t, sizeof(float), &bad);
+        f->vlog = alloc_n(t * (size_t)f->Vb, sizeof(float), &bad);
+        f->cap_T = T;
+        if (bad) {
+            free_activations(f);
+            return gm_fail(err, GM_ENOMEM, "out of memory for a batch of %lld tokens",
+                           (long long)T);
+        }
+    }
+    /* one query block of attention scores: [Bq, Tmax] */
+    int64_t need = 128 * Tmax;
+    if (need > f->cap_scores) {
+        free(f->scores);
+        f->scores = malloc((size_t)need * sizeof(float));
+        if (!f->scores) {
+            f->cap_scores = 0;
+            return gm_fail(err, GM_ENOMEM, "out of memory for attention scores");
+        }
+        f->cap_scores = need;
+    }
+    if (nseg > f->cap_seg) {
+        free(f->acc_router);
+        free(f->acc_topk);
+        f->acc_router = malloc(nseg * (size_t)E * sizeof(double));
+        f->acc_topk = malloc(nseg * (size_t)E * sizeof(double));
+        if (!f->acc_router || !f->acc_topk) {
+            f->cap_seg = 0;
+            return gm_fail(err, GM_ENOMEM, "out of memory for router sums");
+        }
+        f->cap_seg = nseg;
+    }
+    if (Tmax > f->cap_pos) {
+        /* RoPE: angle = pos * theta^(-2i/Dh), i < Dh/2, in double */
+        int64_t half = c->Dh / 2;
+        free(f->rope_cos);
+        free(f->rope_sin);
+        f->rope_cos = malloc((size_t)(Tmax * half) * sizeof(float));
+        f->rope_sin = malloc((size_t)(Tmax * half) * sizeof(float));
+        if (!f->rope_cos || !f->rope_sin) {
+            f->cap_pos = 0;
+            return gm_fail(err, GM_ENOMEM, "out of memory for RoPE tables");
+        }
+        for (int64_t p = 0; p < Tmax; p++)
+            for (int64_t i = 0; i < half; i++) {
+                double inv = pow(c->rope_theta, -2.0 * (double)i / (double)c->Dh);
+                double a = (double)p * inv;
+                f->rope_cos[p * half + i] = (float)cos(a);
+                f->rope_sin[p * half + i] = (float)sin(a);
+            }
+        f->cap_pos = Tmax;
+    }
+    return 0;
+}
+
+int forward_check_tokens(const forward *f, const uint32_t *tokens, int64_t T, gm_error *err)
+{
+    int64_t V = f->m->cfg.V;
+    for (int64_t t = 0; t < T; t++)
+        if ((int64_t)tokens[t] >= V)
+            return gm_fail(err, GM_EDATA, "token %u at position %lld is not below vocab_size %lld",
+                           tokens[t], (long long)t, (long long)V);
+    return 0;
+}
+
+void forward_sample_clear(forward_sample *s)
+{
+    if (!s)
+        return;
+    free(s->token_nll); free(s->router_mean); free(s->topk_mean);
+    free(s->topk_ids); free(s->topk_weights); free(s->probs);
+    s->token_nll = NULL; s->router_mean = NULL; s->topk_mean = NULL;
+    s->topk_ids = NULL; s->topk_weights = NULL; s->probs = NULL;
+    s->loss = NAN;
+}
+
+double forward_flops(const model_config *c, int64_t T)
+{
+    double D = (double)c->D, Dkv = (double)(c->H_kv * c->Dh), t = (double)T;
+    double per_tok_layer = 2.0 * D * (D + 2.0 * Dkv + D)       /* q, k, v, o */
+                         + 2.0 * D * (double)c->E               /* router */
+                         + (double)c->K * 3.0 * 2.0 * D * (double)c->F; /* experts */
+    double attn_layer = 2.0 * 2.0 * (double)c->H * (double)c->Dh * t * (t + 1.0) / 2.0;
+    return (double)c->L * (t * per_tok_layer + attn_layer) + t * 2.0 * D * (double)c->V;
+}
+
+/* ---- lm_head and NLL ---------------------------------------------------- */
+
+/* logits = h @ lm_head^T over V in blocks; per token a running logsumexp
+ * (max lse_m, sum lse_s) and the target logit; loss_t = lse - logit[next]. */
+static void lm_head_nll(forward *f, forward_sample *s)
+{
+    const model *m = f->m;
+    int64_t D = m->cfg.D, V = m->cfg.V, T = f->Tall, Vb = f->Vb;
+    const gm_tensor *W = m->cfg.tie_embeddings ? &m->embed : &m->lm_head; /* [V, D] */
+    for (int64_t t = 0; t < T; t++) {
+        f->lse_m[t] = -INFINITY;
+        f->lse_s[t] = 0.0;
+        f->tgt[t] = NAN;
+    }
+    for (int64_t v0 = 0; v0 < V; v0 += Vb) {
+        int64_t nb = V - v0 < Vb ? V - v0 : Vb;
+        const float *w = fw_weights(f, W, v0 * D, nb * D, f->wa); /* [nb, D] */
+        gemm_nt(T, nb, D, f->h, D, w, D, 0.0f, f->vlog, nb);      /* [T, nb] */
+        for (int64_t t = 0; t < T; t++) {
+            float *lg = f->vlog + t * nb;
+            int64_t sg = f->seg_of[t], p = f->pos[t];
+            if (p + 1 < s[sg].T) {
+                int64_t next = s[sg].tokens[p + 1];
+                if (next >= v0 && next < v0 + nb)
+                    f->tgt[t] = lg[next - v0];
+            }
+            float mx = vec_max(lg, nb);
+            double m_old = f->lse_m[t], m_new = mx > m_old ? mx : m_old;
+            if (mx != mx)
+                m_new = NAN;
+            double sum = vec_exp_sum(lg, nb, 1.0f, (float)m_new); /* lg is spent */
+            f->lse_s[t] = f->lse_s[t] * exp(m_old - m_new) + sum;
+            f->lse_m[t] = m_new;
+        }
+    }
+    fw_release(f, W);
+    for (size_t i = 0; i < f->nseg; i++) {
+        int64_t T_i = s[i].T, st = f->seg_start[i];
+        double tot = 0.0;
+        for (int64_t p = 0; p + 1 < T_i; p++) {
+            int64_t t = st + p;
+            double nll = f->lse_m[t] + log(f->lse_s[t]) - (double)f->tgt[t];
+            s[i].token_nll[p] = (float)nll;
+            tot += nll;
+        }
+        s[i].loss = T_i >= 2 ? tot / (double)(T_i - 1) : NAN;
+    }
+}
+
+/* ---- the pass ----------------------------------------------------------- */
+
+static int alloc_outputs(forward *f, forward_sample *s)
+{
+    const model_config *c = &f->m->cfg;
+    size_t T = (size_t)s->T, L = (size_t)c->L, E = (size_t)c->E, K = (size_t)c->K;
+    int bad = 0;
+    s->loss = NAN;
+    s->token_nll = T >= 2 ? alloc_n(T - 1, sizeof(float), &bad) : NULL;
+    s->router_mean = alloc_n(L * E, sizeof(float), &bad);
+    s->topk_mean = alloc_n(L * E, sizeof(float), &bad);
+    if (f->o.emit_topk) {
+        s->topk_ids = alloc_n(T * L * K, sizeof(uint16_t), &bad);
+        s->topk_weights = alloc_n(T * L * K, sizeof(float), &bad);
+    }
+    if (f->o.emit_probs)
+        s->probs = alloc_n(T * L * E, sizeof(float), &bad);
+    return bad ? -1 : 0;
+}
+
+int forward_run(forward *f, forward_sample *s, size_t n, gm_error *err)
+{
+    const model *m = f->m;
+    const model_config *c = &m->cfg;
+    int64_t D = c->D;
+    double t_start = fw_now();
+    if (n == 0)
+        return 0;
+    int64_t *seg = malloc(2 * n * sizeof(int64_t));
+    if (!seg)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    int64_t T = 0, Tmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        s[i].token_nll = NULL; s[i].router_mean = NULL; s[i].topk_mean = NULL;
+        s[i].topk_ids = NULL; s[i].topk_weights = NULL; s[i].probs = NULL;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (s[i].T < 1)
+            rc = gm_fail(err, GM_EDATA, "sample %zu of the batch has no tokens", i);
+        else if (forward_check_tokens(f, s[i].tokens, s[i].T, err) != 0)
+            rc = -1;
+        else if (alloc_outputs(f, &s[i]) != 0)
+            rc = gm_fail(err, GM_ENOMEM, "out of memory for the outputs of a %lld-token sample",
+                         (long long)s[i].T);
+        else {
+            seg[i] = T;
+            seg[n + i] = s[i].T;
+            T += s[i].T;
+            if (s[i].T > Tmax)
+                Tmax = s[i].T;
+        }
+    }
+    if (rc == 0)
+        rc = reserve(f, T, n, Tmax, err);
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            forward_sample_clear(&s[i]);
+        free(seg);
+        return -1;
+    }
+    f->Tall = T;
+    f->nseg = n;
+    f->seg_start = seg;
+    f->seg_len = seg + n;
+    for (size_t i = 0; i < n; i++)
+        for (int64_t p = 0; p < s[i].T; p++) {
+            f->pos[seg[i] + p] = p;
+            f->seg_of[seg[i] + p] = (int64_t)i;
+        }
+
+    /* 1. x = embed_tokens[ids]   [T, D] */
+    double t0 = fw_now();
+    for (size_t i = 0; i < n; i++)
+        for (int64_t p = 0; p < s[i].T; p++)
+            tensor_widen(&m->embed, (int64_t)s[i].tokens[p] * D, D, f->x + (seg[i] + p) * D);
+    fw_release(f, &m->embed);
+    f->st.t_embed += fw_now() - t0;
+
+    /* 2. layers: x += attn(norm(x)); x += moe(norm(x)) */
+    for (int64_t l = 0; l < c->L; l++) {
+        const model_layer *ly = &m->layers[l];
+        t0 = fw_now();
+        tensor_widen(&ly->attn_norm, 0, D, f->norm_w);
+        fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
+        fw_attention(f, l);
+        double t1 = fw_now();
+        f->st.t_attn += t1 - t0;
+        tensor_widen(&ly->ffn_norm, 0, D, f->norm_w);
+        fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
+        fw_moe(f, l, s);
+    }
+
+    /* 3-4. h = norm(x); logits = h @ lm_head^T; loss_t = lse - logit[next] */
+    t0 = fw_now();
+    tensor_widen(&m->final_norm, 0, D, f->norm_w);
+    fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
+    lm_head_nll(f, s);
+    f->st.t_lm_head += fw_now() - t0;
+
+    for (size_t i = 0; i < n; i++)
+        f->st.flops += forward_flops(c, s[i].T);
+    f->st.tokens += T;
+    f->st.samples += (int64_t)n;
+    f->seg_start = f->seg_len = NULL;
+    free(seg);
+    f->st.t_total += fw_now() - t_start;
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* forward_impl.h: private to forward.c, attention.c and moe.c: the forward
+ * context (scratch buffers sized for the largest batch seen) and the small
+ * shared kernels (RMSNorm, weight access). Not part of the public interface;
+ * stages include forward.h only. Spec: olmoe.md "Forward pass". */
+#ifndef GM_FORWARD_IMPL_H
+#define GM_FORWARD_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "forward.h"
+
+struct forward {
+    const model *m;
+    forward_opts o;
+    forward_stats st;
+
+    /* the batch: nseg samples laid end to end, Tall tokens */
+    int64_t Tall, cap_T;         /* tokens in this batch; buffers sized for cap_T */
+    size_t nseg;
+    const int64_t *seg_start;    /* [nseg] first token of each sample in the batch */
+    const int64_t *seg_len;      /* [nseg] */
+    int64_t *pos;                /* [cap_T] position of each token within its sample */
+    int64_t *seg_of;             /* [cap_T] sample of each token */
+
+    /* activations, all [cap_T, ...] row-major */
+    float *x;                    /* [T, D]    residual stream */
+    float *h;                    /* [T, D]    normed input of a block */
+    float *q;                    /* [T, D]    queries (H heads of Dh) */
+    float *k, *v;                /* [T, Dkv]  keys, values (H_kv heads) */
+    float *att;                  /* [T, D]    attention output, heads concatenated */
+    float *scores;               /* [Bq, Tmax] one query block's attention rows */
+    int64_t cap_scores;
+    float *logits;               /* [T, E]    router logits, then softmax */
+    int *topk_id;                /* [T, K] */
+    float *topk_w;               /* [T, K] */
+    int64_t *e_count, *e_start;  /* [E+1] tokens routed to each expert, offsets */
+    int64_t *e_tok;              /* [T*K] token of each (expert, slot), grouped by expert */
+    float *e_w;                  /* [T*K] its routing weight */
+    float *xe;                   /* [T, D]    gathered expert inputs */
+    float *ge;                   /* [T, 2F]   gate | up outputs, then silu(gate)*up in the gate half */
+    float *ye;                   /* [T, D]    expert outputs */
+    double *lse_m, *lse_s;       /* [T]       running logsumexp max and sum over V blocks */
+    float *tgt;                  /* [T]       logit of the next token */
+    float *vlog;                 /* [T, Vb]   one lm_head block's logits */
+    int64_t Vb;                  /* lm_head rows per block */
+    double *acc_router, *acc_topk; /* [nseg, E] per-layer sums over tokens */
+    size_t cap_seg;
+
+    /* weights widened to f32 just before use: two buffers of wcap floats */
+    float *wa, *wb;
+    int64_t wcap;
+    float *norm_w;               /* [max(D, Dkv)] a norm weight, widened */
+    float *rope_cos, *rope_sin;  /* [cap_pos, Dh/2] */
+    int64_t cap_pos;
+};
+
+/* An f32 view of n elements from element `first` of t: the mapped bytes
+ * themselves when t is F32 and aligned, else widened into buf (n floats). */
+const float *fw_weights(forward *f, const gm_tensor *t, int64_t first, int64_t n, float *buf);
+/* Drop t's mapped pages from the process when opts.release_weights. */
+void fw_release(forward *f, const gm_tensor *t);
+
+/* y[T, n] = w * x / sqrt(mean(x^2) + eps) per row (y may be x); w [n] f32. */
+void fw_rmsnorm(const float *x, const float *w, int64_t T, int64_t n, double eps,
+                float *y, int64_t ld);
+
+/* x += o_proj(causal attention(h)) for every sample of the batch (attention.c). */
+void fw_attention(forward *f, int64_t l);
+/* x += sum_k p_k expert_k(h); records router outputs into the samples (moe.c). */
+void fw_moe(forward *f, int64_t l, forward_sample *s);
+
+double fw_now(void);
+
+#endif

@@ -1,0 +1,154 @@
+/* moe.c: one OLMoE sparse MoE block over a batch: router softmax over all E
+ * experts in fp32, top-k (descending, lower index first on ties; raw softmax
+ * weights unless norm_topk_prob), then tokens grouped by expert and each expert
+ * run as SGEMMs over its tokens with its weights widened just before use:
+ * x[t] += sum_k w_k * down_k(silu(gate_k h) * up_k h). Records the router
+ * outputs per sample. No shared expert, no capacity limit, no token dropping.
+ * Spec: olmoe.md "Forward pass" step 2 (router and experts). */
+#include <math.h>
+#include <string.h>
+
+#include "forward_impl.h"
+#include "gemm.h"
+#include "vecmath.h"
+
+/* ids[K] = the K largest of p[E], descending; ties: lower index first. */
+static void topk_select(const float *p, int64_t E, int64_t K, int *ids)
+{
+    for (int64_t k = 0; k < K; k++) {
+        int best = -1;
+        for (int64_t e = 0; e < E; e++) {
+            int taken = 0;
+            for (int64_t j = 0; j < k; j++)
+                taken |= ids[j] == (int)e;
+            if (!taken && (best < 0 || p[e] > p[best]))
+                best = (int)e;
+        }
+        ids[k] = best;
+    }
+}
+
+/* Router for all T tokens: probs, top-k ids and weights; sums per sample. */
+static void route(forward *f, int64_t l, forward_sample *s)
+{
+    const model_config *c = &f->m->cfg;
+    const model_layer *ly = &f->m->layers[l];
+    int64_t T = f->Tall, D = c->D, E = c->E, K = c->K, L = c->L;
+
+    /* logits = h @ Wg^T  [T, E]; p = softmax(logits) over E */
+    const float *w = fw_weights(f, &ly->router, 0, E * D, f->wa);
+    gemm_nt(T, E, D, f->h, D, w, D, 0.0f, f->logits, E);
+    fw_release(f, &ly->router);
+    memset(f->acc_router, 0, f->nseg * (size_t)E * sizeof(double));
+    memset(f->acc_topk, 0, f->nseg * (size_t)E * sizeof(double));
+    for (int64_t t = 0; t < T; t++) {
+        float *p = f->logits + t * E;
+        float mx = -INFINITY;
+        for (int64_t e = 0; e < E; e++)
+            if (p[e] > mx)
+                mx = p[e];
+        double sum = 0.0;
+        for (int64_t e = 0; e < E; e++) {
+            p[e] = expf(p[e] - mx);
+            sum += p[e];
+        }
+        float inv = (float)(1.0 / sum);
+        for (int64_t e = 0; e < E; e++)
+            p[e] *= inv;
+
+        int *ids = f->topk_id + t * K;
+        float *wt = f->topk_w + t * K;
+        topk_select(p, E, K, ids);
+        double wsum = 0.0;
+        for (int64_t k = 0; k < K; k++) {
+            wt[k] = p[ids[k]];
+            wsum += wt[k];
+        }
+        if (c->norm_topk_prob)
+            for (int64_t k = 0; k < K; k++)
+                wt[k] = (float)(wt[k] / wsum);
+
+        int64_t sg = f->seg_of[t], pos = f->pos[t];
+        double *ar = f->acc_router + sg * E, *ak = f->acc_topk + sg * E;
+        for (int64_t e = 0; e < E; e++)
+            ar[e] += p[e];
+        for (int64_t k = 0; k < K; k++)
+            ak[ids[k]] += wt[k];
+        forward_sample *smp = &s[sg];
+        if (smp->topk_ids)
+            for (int64_t k = 0; k < K; k++) {
+                smp->topk_ids[(pos * L + l) * K + k] = (uint16_t)ids[k];
+                smp->topk_weights[(pos * L + l) * K + k] = wt[k];
+            }
+        if (smp->probs)
+            memcpy(smp->probs + (pos * L + l) * E, p, (size_t)E * sizeof(float));
+    }
+    for (size_t sg = 0; sg < f->nseg; sg++) {
+        double n = (double)s[sg].T;
+        for (int64_t e = 0; e < E; e++) {
+            s[sg].router_mean[l * E + e] = (float)(f->acc_router[sg * E + e] / n);
+            s[sg].topk_mean[l * E + e] = (float)(f->acc_topk[sg * E + e] / n);
+        }
+    }
+
+    /* group (token, weight) pairs by expert, tokens ascending within one */
+    memset(f->e_count, 0, (size_t)(E + 1) * sizeof(int64_t));
+    for (int64_t i = 0; i < T * K; i++)
+        f->e_count[f->topk_id[i]]++;
+    f->e_start[0] = 0;
+    for (int64_t e = 0; e < E; e++)
+        f->e_start[e + 1] = f->e_start[e] + f->e_count[e];
+    memset(f->e_count, 0, (size_t)(E + 1) * sizeof(int64_t));
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t k = 0; k < K; k++) {
+            int e = f->topk_id[t * K + k];
+            int64_t at = f->e_start[e] + f->e_count[e]++;
+            f->e_tok[at] = t;
+            f->e_w[at] = f->topk_w[t * K + k];
+        }
+}
+
+void fw_moe(forward *f, int64_t l, forward_sample *s)
+{
+    const model_config *c = &f->m->cfg;
+    const model_layer *ly = &f->m->layers[l];
+    int64_t D = c->D, F = c->F, E = c->E;
+
+    double t0 = fw_now();
+    route(f, l, s);
+    double t1 = fw_now();
+    f->st.t_router += t1 - t0;
+
+    for (int64_t e = 0; e < E; e++) {
+        int64_t n = f->e_start[e + 1] - f->e_start[e];
+        if (n == 0)
+            continue;
+        const int64_t *tok = f->e_tok + f->e_start[e];
+        const float *wt = f->e_w + f->e_start[e];
+        /* xe = h[tok]  [n, D] */
+        for (int64_t i = 0; i < n; i++)
+            memcpy(f->xe + i * D, f->h + tok[i] * D, (size_t)D * sizeof(float));
+        /* ge[:, :F] = xe @ gate^T, ge[:, F:] = xe @ up^T   [n, 2F] */
+        const float *wg = fw_weights(f, &ly->gate[e], 0, F * D, f->wa);
+        const float *wu = fw_weights(f, &ly->up[e], 0, F * D, f->wa + F * D);
+        if (wu == wg + F * D) { /* widened side by side: one GEMM over [2F, D] */
+            gemm_nt(n, 2 * F, D, f->xe, D, wg, D, 0.0f, f->ge, 2 * F);
+        } else {
+            gemm_nt(n, F, D, f->xe, D, wg, D, 0.0f, f->ge, 2 * F);
+            gemm_nt(n, F, D, f->xe, D, wu, D, 0.0f, f->ge + F, 2 * F);
+        }
+        fw_release(f, &ly->gate[e]);
+        fw_release(f, &ly->up[e]);
+        /* ge[:, :F] = silu(gate) * up */
+        for (int64_t i = 0; i < n; i++)
+            vec_silu_mul(f->ge + i * 2 * F, f->ge + i * 2 * F + F, F);
+        /* ye = act @ down^T  [n, D]; down is [D, F] */
+        const float *wd = fw_weights(f, &ly->down[e], 0, D * F, f->wb);
+        gemm_nt(n, D, F, f->ge, 2 * F, wd, F, 0.0f, f->ye, D);
+        fw_release(f, &ly->down[e]);
+        /* x[tok] += w * ye */
+        for (int64_t i = 0; i < n; i++)
+            vec_axpy(f->x + tok[i] * D, f->ye + i * D, D, wt[i]);
+    }
+    f->st.t_experts += fw_now() - t1;
+}

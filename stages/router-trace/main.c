@@ -1,0 +1,199 @@
+/* router-trace: `sample` records in, one `trace` record per sample out
+ * (docs/records.md): the checkpoint's forward pass over each sample, its loss
+ * and per-token NLL, and the router's choices per layer. Options, wiring and
+ * the record loop only: batching and packing are in trace.c, the forward pass
+ * in common/forward.c. Other record types pass through unchanged, in order.
+ * Spec: olmoe.md "Forward pass"; method.md steps 1-2. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "forward.h"
+#include "gemm.h"
+#include "model.h"
+#include "record.h"
+#include "trace.h"
+
+#define NAME "router-trace"
+
+static const char *model_dir = NULL;
+static const char *out_path = NULL;
+static int compress = 0;
+static int64_t step = -1;
+static int emit_topk = 0;
+static int emit_probs = 0;
+static int64_t threads = 0;
+static int64_t batch_tokens = 4096;
+static const char *blas_core = NULL;
+static int keep_pages = 0;
+static int stats = 0;
+static int progress = 0;
+
+static cli_option options[] = {
+    {"model", 'm', CLI_STRING, &model_dir, "DIR",
+     "HF checkpoint folder (config.json + safetensors) to run (required)", 0, 0, 0},
+    {"output", 'o', CLI_STRING, &out_path, "FILE",
+     "write to FILE (renamed into place on success; a .lz4 name compresses)", 0, 0, 1},
+    {"compress", 'z', CLI_FLAG, &compress, NULL, "LZ4-compress the output", 0, 0, 1},
+    {"step", 0, CLI_INT, &step, "N",
+     "training step to record (-1: parse it from the folder name, e.g. step245000-tokens1027B)",
+     -1, 1e15, 0},
+    {"emit-topk", 0, CLI_FLAG, &emit_topk, NULL,
+     "add topk_ids and topk_weights [T, L, K] per token and layer", 0, 0, 0},
+    {"emit-probs", 0, CLI_FLAG, &emit_probs, NULL,
+     "add probs [T, L, E], the full per-token router softmax", 0, 0, 0},
+    {"threads", 'j', CLI_INT, &threads, "N", "threads for OpenBLAS and weight widening (0: all CPUs)",
+     0, 1024, 1},
+    {"batch-tokens", 0, CLI_INT, &batch_tokens, "N",
+     "run samples together, layer by layer, until a batch holds N tokens", 1, 1 << 24, 1},
+    {"blas-core", 0, CLI_STRING, &blas_core, "NAME",
+     "OpenBLAS kernel (sets OPENBLAS_CORETYPE, re-executes); default SkylakeX on AVX-512 CPUs "
+     "unless OPENBLAS_CORETYPE is set; 'auto' keeps OpenBLAS's own choice", 0, 0, 1},
+    {"keep-pages", 0, CLI_FLAG, &keep_pages, NULL,
+     "keep weight pages mapped after use (faster on many short batches, more RSS)", 0, 0, 1},
+    {"stats", 0, CLI_FLAG, &stats, NULL,
+     "print one line of timing, tokens/s, GFLOP/s and peak RSS to stderr at the end", 0, 0, 1},
+    {"progress", 0, CLI_FLAG, &progress, NULL, "show progress even when stderr is not a terminal",
+     0, 0, 1},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
+static const cli_program program = {
+    .name = NAME,
+    .usage = NAME " --model DIR [options] [FILE...]",
+    .summary = "Runs every sample record from FILEs or stdin through the MoE checkpoint in DIR "
+               "and writes one trace record per sample: mean and per-token next-token NLL, the "
+               "token-averaged router softmax and top-k weights of every layer, and on request "
+               "the per-token top-k experts and router softmax. Other record types pass through "
+               "unchanged.",
+    .example = "reader --tokens data.bin --domain math | router-trace --model ckpt/step5000-tokens20B \\\n"
+               "  | pathway-encode --model ckpt/step5000-tokens20B -o paths/step5000.mpk.lz4",
+    .options = options,
+};
+
+static void print_stats(const forward *fw)
+{
+    const forward_stats *s = forward_get_stats(fw);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double t = s->t_total > 0 ? s->t_total : 1e-9;
+    fprintf(stderr,
+            NAME ": stats: samples %lld tokens %lld seconds %.3f tokens_per_s %.1f gflops %.2f "
+            "gflop_per_s %.2f attn_s %.3f router_s %.3f experts_s %.3f lm_head_s %.3f "
+            "widen_s %.3f peak_rss_mb %.1f blas %s threads %lld\n",
+            (long long)s->samples, (long long)s->tokens, s->t_total, (double)s->tokens / t,
+            s->flops * 1e-9, s->flops * 1e-9 / t, s->t_attn, s->t_router, s->t_experts,
+            s->t_lm_head, s->t_widen, (double)ru.ru_maxrss / 1024.0, gemm_core_name(),
+            (long long)threads);
+}
+
+int main(int argc, char **argv)
+{
+    int first = cli_parse(&program, argc, argv);
+    if (!model_dir)
+        cli_usage_error(NAME, "--model DIR is required");
+    gm_error err = {0};
+    if (!gemm_is_reference() && gemm_setup_cpu(blas_core, argv, &err) != 0)
+        cli_die(NAME, &err);
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? n : 1;
+    }
+    gemm_set_threads((int)threads);
+
+    model *m = NULL;
+    forward *fw = NULL;
+    trace_batch *batch = NULL;
+    record_writer *w = NULL;
+    size_t n_in = argc > first ? (size_t)(argc - first) : 1;
+    record_reader **in = calloc(n_in, sizeof *in);
+    if (!in) {
+        gm_fail(&err, GM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    m = model_open(model_dir, &err);
+    if (!m)
+        goto fail;
+    forward_opts fo = {.emit_topk = emit_topk, .emit_probs = emit_probs,
+                       .release_weights = !keep_pages, .threads = (int)threads};
+    fw = forward_create(m, &fo, &err);
+    if (!fw)
+        goto fail;
+    batch = trace_batch_create(fw, m, step >= 0 ? step : m->step, batch_tokens, emit_topk,
+                               emit_probs, &err);
+    if (!batch)
+        goto fail;
+
+    for (size_t i = 0; i < n_in; i++) {
+        in[i] = record_reader_open(argc > first ? argv[first + (int)i] : NULL, &err);
+        if (!in[i])
+            goto fail;
+    }
+    gm_output *out = gm_output_open(out_path, compress ? GM_OUT_LZ4 : 0, &err);
+    if (!out)
+        goto fail;
+    w = record_writer_create(out, &err);
+    if (!w)
+        goto fail;
+    if (record_writer_header(w, NAME, GM_VERSION, cli_pack_options, &program, in, n_in, &err))
+        goto fail;
+
+    cli_progress prog;
+    cli_progress_start(&prog, "samples", 0, progress);
+    uint64_t done = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        const msgpack_object *rec;
+        int got;
+        while ((got = record_reader_next(in[i], &rec, &err)) == 1) {
+            int rc;
+            if (record_is_type(rec, "sample")) {
+                rc = trace_batch_add(batch, rec, &err);
+                if (rc) {
+                    gm_error_where(&err, "%s", record_reader_where(in[i]));
+                    goto fail;
+                }
+                if (trace_batch_full(batch)) {
+                    size_t n = trace_batch_size(batch);
+                    if (trace_batch_flush(batch, w, &err))
+                        goto fail;
+                    cli_progress_update(&prog, done += n);
+                }
+            } else {
+                /* keep the stream's order: finish the samples before this record */
+                if (trace_batch_flush(batch, w, &err) || record_writer_copy(w, rec, &err))
+                    goto fail;
+            }
+        }
+        if (got < 0)
+            goto fail;
+    }
+    if (trace_batch_flush(batch, w, &err))
+        goto fail;
+    cli_progress_finish(&prog);
+    int rc = record_writer_close(w, &err);
+    w = NULL;
+    if (rc)
+        goto fail;
+    if (stats)
+        print_stats(fw);
+    for (size_t i = 0; i < n_in; i++)
+        record_reader_close(in[i]);
+    free(in);
+    trace_batch_free(batch);
+    forward_free(fw);
+    model_close(m);
+    return 0;
+
+fail:
+    record_writer_abort(w);
+    for (size_t i = 0; in && i < n_in; i++)
+        record_reader_close(in[i]);
+    free(in);
+    trace_batch_free(batch);
+    forward_free(fw);
+    model_close(m);
+    cli_die(NAME, &err);
+}

@@ -1,0 +1,173 @@
+/* trace.c: router-trace's batch: keeps copies of `sample` records until the
+ * batch holds enough tokens, runs them through forward_run as one batch, and
+ * packs one `trace` record per sample, in input order. The forward pass itself
+ * is common/forward.c. Spec: docs/records.md `sample`, `trace`. */
+#include "trace.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pending {
+    char *id, *domain, *source; /* domain, source: NULL when absent (nil) */
+    int64_t index;
+    int has_index;
+    uint32_t *tokens;           /* [T] */
+    size_t T;
+} pending;
+
+struct trace_batch {
+    forward *fw;
+    const model *m;
+    int64_t step, max_tokens, tokens;
+    int emit_topk, emit_probs;
+    pending *p;
+    forward_sample *fs;
+    size_t n, cap;
+};
+
+trace_batch *trace_batch_create(forward *fw, const model *m, int64_t step, int64_t max_tokens,
+                                int emit_topk, int emit_probs, gm_error *err)
+{
+    trace_batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    b->fw = fw;
+    b->m = m;
+    b->step = step;
+    b->max_tokens = max_tokens;
+    b->emit_topk = emit_topk;
+    b->emit_probs = emit_probs;
+    return b;
+}
+
+static void pending_clear(pending *p)
+{
+    free(p->id); free(p->domain); free(p->source); free(p->tokens);
+    memset(p, 0, sizeof *p);
+}
+
+static void batch_clear(trace_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        pending_clear(&b->p[i]);
+        forward_sample_clear(&b->fs[i]);
+    }
+    b->n = 0;
+    b->tokens = 0;
+}
+
+void trace_batch_free(trace_batch *b)
+{
+    if (!b)
+        return;
+    batch_clear(b);
+    free(b->p);
+    free(b->fs);
+    free(b);
+}
+
+int trace_batch_full(const trace_batch *b) { return b->tokens >= b->max_tokens; }
+size_t trace_batch_size(const trace_batch *b) { return b->n; }
+
+/* An optional string field: absent or nil gives NULL. */
+static int opt_str(const msgpack_object *rec, const char *key, char **out, gm_error *err)
+{
+    *out = NULL;
+    if (record_is_nil(rec, key))
+        return 0;
+    return record_get_str(rec, key, out, err);
+}
+
+int trace_batch_add(trace_batch *b, const msgpack_object *rec, gm_error *err)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 16;
+        pending *p = realloc(b->p, cap * sizeof *p);
+        if (p)
+            b->p = p;
+        forward_sample *fs = p ? realloc(b->fs, cap * sizeof *fs) : NULL;
+        if (!p || !fs)
+            return gm_fail(err, GM_ENOMEM, "out of memory queueing samples");
+        b->fs = fs;
+        b->cap = cap;
+    }
+    pending *p = &b->p[b->n];
+    memset(p, 0, sizeof *p);
+    if (record_get_str(rec, "id", &p->id, err) != 0)
+        return -1;
+    if (opt_str(rec, "domain", &p->domain, err) != 0 ||
+        opt_str(rec, "source", &p->source, err) != 0)
+        goto fail;
+    if (!record_is_nil(rec, "index")) {
+        if (record_get_i64(rec, "index", &p->index, err) != 0)
+            goto fail;
+        p->has_index = 1;
+    }
+    if (record_get_u32s(rec, "tokens", &p->tokens, &p->T, err) != 0)
+        goto fail;
+    if (p->T == 0) {
+        gm_fail(err, GM_EDATA, "sample \"%s\" has no tokens", p->id);
+        goto fail;
+    }
+    if (forward_check_tokens(b->fw, p->tokens, (int64_t)p->T, err) != 0) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        gm_fail(err, GM_EDATA, "sample \"%s\": %s (model %s)", p->id, msg, b->m->name);
+        goto fail;
+    }
+    forward_sample *s = &b->fs[b->n];
+    memset(s, 0, sizeof *s);
+    s->tokens = p->tokens;
+    s->T = (int64_t)p->T;
+    b->n++;
+    b->tokens += (int64_t)p->T;
+    return 0;
+fail:
+    pending_clear(p);
+    return -1;
+}
+
+static int write_trace(trace_batch *b, const pending *p, const forward_sample *s,
+                       record_writer *w, gm_error *err)
+{
+    const model_config *c = &b->m->cfg;
+    size_t T = p->T, L = (size_t)c->L, E = (size_t)c->E, K = (size_t)c->K;
+    msgpack_packer *pk = record_writer_packer(w);
+    msgpack_pack_map(pk, 15 + (b->emit_topk ? 2 : 0) + (b->emit_probs ? 1 : 0));
+    pack_kv_str(pk, "type", "trace");
+    pack_kv_str(pk, "id", p->id);
+    if (p->domain) pack_kv_str(pk, "domain", p->domain); else pack_kv_nil(pk, "domain");
+    if (p->source) pack_kv_str(pk, "source", p->source); else pack_kv_nil(pk, "source");
+    if (p->has_index) pack_kv_i64(pk, "index", p->index); else pack_kv_nil(pk, "index");
+    pack_kv_str(pk, "checkpoint", b->m->name);
+    if (b->step >= 0) pack_kv_i64(pk, "step", b->step); else pack_kv_nil(pk, "step");
+    pack_kv_i64(pk, "n_tokens", (int64_t)T);
+    pack_kv_i64(pk, "n_layers", c->L);
+    pack_kv_i64(pk, "n_experts", c->E);
+    pack_kv_i64(pk, "top_k", c->K);
+    if (T >= 2) pack_kv_f64(pk, "loss", s->loss); else pack_kv_nil(pk, "loss");
+    pack_kv_f32s(pk, "token_nll", s->token_nll, T >= 2 ? T - 1 : 0);
+    pack_kv_f32s(pk, "router_mean", s->router_mean, L * E);
+    pack_kv_f32s(pk, "topk_mean", s->topk_mean, L * E);
+    if (b->emit_topk) {
+        pack_kv_u16s(pk, "topk_ids", s->topk_ids, T * L * K);
+        pack_kv_f32s(pk, "topk_weights", s->topk_weights, T * L * K);
+    }
+    if (b->emit_probs)
+        pack_kv_f32s(pk, "probs", s->probs, T * L * E);
+    return record_writer_end(w, err);
+}
+
+int trace_batch_flush(trace_batch *b, record_writer *w, gm_error *err)
+{
+    if (b->n == 0)
+        return 0;
+    int rc = forward_run(b->fw, b->fs, b->n, err);
+    for (size_t i = 0; rc == 0 && i < b->n; i++)
+        rc = write_trace(b, &b->p[i], &b->fs[i], w, err);
+    batch_clear(b);
+    return rc;
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# router_trace_cli.sh: router-trace as a stage: the trace record's fields
+# (docs/records.md), step from the folder name or --step, optional fields,
+# pass-through order, atomic -o and -z, determinism, --stats and --blas-core,
+# and the errors: usage, a token id >= vocab size naming the sample, bad
+# sample records, a broken checkpoint; each one line with the right exit code
+# and no output file left behind. Numbers are checked in router_trace_ref.sh.
+source "$(dirname "$0")/../lib.sh"
+GEN=$TOOLS/gen-checkpoint RT=$BIN/router-trace D=$BIN/dump
+CK=$TMP/step245000-tokens1027B
+$GEN --hidden 32 --layers 3 --heads 2 --ffn 16 --experts 6 --top-k 2 --vocab 50 --seed 3 "$CK" \
+  || echo "not ok - gen-checkpoint failed"
+cp -r "$CK" "$TMP/plain"
+
+cat >"$TMP/in.jsonl" <<'J'
+{"type":"sample","id":"a:0","domain":"math","source":"a.bin","index":0,"tokens":[1,2,3,4,5,6,7]}
+{"type":"mystery","payload":[1,"x"]}
+{"type":"sample","id":"a:1","domain":"code","source":"a.bin","index":1,"tokens":[49]}
+{"type":"sample","id":"a:2","domain":"code","source":"a.bin","index":2,"tokens":[9,8,7,6,5,4,3,2,1,0,11,12]}
+J
+$D --from-json "$TMP/in.jsonl" -o "$TMP/in.mpk"
+
+check "runs" $RT --model "$CK" "$TMP/in.mpk" -o "$TMP/out.mpk"
+$D "$TMP/out.mpk" >"$TMP/out.jsonl" 2>/dev/null
+$PY - "$TMP/out.jsonl" >"$TMP/fields.txt" 2>&1 <<'EOF'
+import json, math, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+types = [r["type"] for r in recs]
+assert types == ["header", "trace", "mystery", "trace", "trace"], types
+h = recs[0]
+assert h["stage"] == "router-trace" and h["options"]["model"].endswith("step245000-tokens1027B"), h
+assert h["inputs"][0]["stage"] == "dump", h["inputs"]
+assert recs[2] == {"type": "mystery", "payload": [1, "x"]}, recs[2]
+t0, t1, t2 = recs[1], recs[3], recs[4]
+for t, (i, dom, T) in zip((t0, t1, t2), (("a:0", "math", 7), ("a:1", "code", 1), ("a:2", "code", 12))):
+    assert t["id"] == i and t["domain"] == dom and t["source"] == "a.bin", t
+    assert t["checkpoint"] == "step245000-tokens1027B" and t["step"] == 245000, t
+    assert (t["n_tokens"], t["n_layers"], t["n_experts"], t["top_k"]) == (T, 3, 6, 2), t
+    assert len(t["token_nll"]) == T - 1 and len(t["router_mean"]) == 18 and len(t["topk_mean"]) == 18
+    assert "topk_ids" not in t and "probs" not in t, "optional fields without --emit-*"
+    for l in range(3):
+        row = t["router_mean"][6 * l:6 * l + 6]
+        assert abs(sum(row) - 1) < 1e-5, ("router_mean row sums to", sum(row))
+        k = t["topk_mean"][6 * l:6 * l + 6]
+        assert 0 < sum(k) < 1 and sum(x > 0 for x in k) >= 2, ("topk_mean", k)
+assert t1["loss"] is None and t1["token_nll"] == [], t1
+assert abs(t0["loss"] - sum(t0["token_nll"]) / 6) < 1e-6, t0
+assert all(x > 0 and math.isfinite(x) for x in t2["token_nll"])
+print("fields ok")
+EOF
+check "trace fields, pass-through order, step from the folder name" \
+  bash -c "grep -qx 'fields ok' '$TMP/fields.txt' || { cat '$TMP/fields.txt' >&2; false; }"
+
+$RT --model "$CK" --emit-topk --emit-probs "$TMP/in.mpk" | $D | sed -n 2p >"$TMP/opt.jsonl"
+check "--emit-topk and --emit-probs add [T, L, K] and [T, L, E]" $PY -c "
+import json; t = json.load(open('$TMP/opt.jsonl'))
+assert len(t['topk_ids']) == 7 * 3 * 2 and len(t['topk_weights']) == 7 * 3 * 2 and len(t['probs']) == 7 * 3 * 6
+for i in range(0, 42, 2):
+    a, b = t['topk_ids'][i:i + 2]
+    assert a != b and t['topk_weights'][i] >= t['topk_weights'][i + 1]
+"
+check_sh "--step overrides the folder name" \
+  "$RT --model '$CK' --step 77 '$TMP/in.mpk' | $D | grep '\"trace\"' | grep -c '\"step\":77,' | grep -qx 3"
+check_sh "a folder name without a step gives step null" \
+  "$RT --model '$TMP/plain' '$TMP/in.mpk' | $D | sed -n 2p | grep -q '\"checkpoint\":\"plain\",\"step\":null'"
+check "same input, same bytes" $RT --model "$CK" "$TMP/in.mpk" -o "$TMP/again.mpk"
+same_file "the output is deterministic" "$TMP/out.mpk" "$TMP/again.mpk"
+check "-z writes LZ4" bash -c "$RT --model '$CK' -z '$TMP/in.mpk' | head -c4 | od -An -tx1 | grep -q '04 22 4d 18'"
+$RT --model "$CK" --batch-tokens 1 <"$TMP/in.mpk" | $D >"$TMP/single.jsonl"
+check "stdin works; one sample per batch gives the batched traces (within 1e-5)" $PY -c "
+import json
+a = [json.loads(l) for l in open('$TMP/single.jsonl')][1:]
+b = [json.loads(l) for l in open('$TMP/out.jsonl')][1:]
+assert len(a) == len(b) == 4
+for x, y in zip(a, b):
+    assert x.keys() == y.keys(), (x.keys(), y.keys())
+    for k in x:
+        if isinstance(x[k], list) and x['type'] == 'trace':
+            assert len(x[k]) == len(y[k]) and all(abs(p - q) <= 1e-5 for p, q in zip(x[k], y[k])), k
+        elif isinstance(x[k], float):
+            assert abs(x[k] - y[k]) <= 1e-5, k
+        else:
+            assert x[k] == y[k], k
+"
+check_sh "--stats prints one line with tokens/s, GFLOP/s and peak RSS" \
+  "$RT --model '$CK' --stats '$TMP/in.mpk' 2>&1 >/dev/null | grep -E '^router-trace: stats: samples 3 tokens 20 .*tokens_per_s [0-9.]+ .*gflop_per_s [0-9.]+ .*peak_rss_mb [0-9.]+'"
+if [ "${GM_REFERENCE:-}" != 1 ]; then
+  check_sh "--blas-core picks the OpenBLAS kernel" \
+    "$RT --model '$CK' --blas-core Haswell --stats '$TMP/in.mpk' 2>&1 >/dev/null | grep -q ' blas Haswell '"
+  check_sh "OPENBLAS_CORETYPE set by the user is kept" \
+    "OPENBLAS_CORETYPE=Haswell $RT --model '$CK' --stats '$TMP/in.mpk' 2>&1 >/dev/null | grep -q ' blas Haswell '"
+fi
+check_sh "--help shows an example pipeline" "$RT --help | grep -q 'router-trace --model'"
+
+# errors: one line, exit code, no output file
+must_fail "no --model is a usage error" 2 "--model DIR is required" "$RT '$TMP/in.mpk'"
+must_fail "bad --threads is a usage error" 2 "threads" "$RT --model '$CK' --threads -3 '$TMP/in.mpk'"
+must_fail "a missing checkpoint folder" 1 "nowhere" "$RT --model '$TMP/nowhere' '$TMP/in.mpk' -o '$TMP/e1.mpk'"
+no_file "no output after a failed open" "$TMP/e1.mpk"
+echo '{"type":"sample","id":"bad:3","domain":"d","source":"s","index":3,"tokens":[1,2,50,3]}' \
+  | $D --from-json -o "$TMP/big.mpk"
+cat "$TMP/in.mpk" "$TMP/big.mpk" >"$TMP/late.mpk"
+must_fail "a token id >= vocab_size names the sample" 1 \
+  'sample "bad:3": token 50 at position 2 is not below vocab_size 50' \
+  "$RT --model '$CK' '$TMP/late.mpk' -o '$TMP/e2.mpk'"
+no_file "no output after a bad token" "$TMP/e2.mpk"
+echo '{"type":"sample","id":"x","domain":"d","source":"s","index":0}' | $D --from-json -o "$TMP/notok.mpk"
+must_fail "a sample without tokens" 1 "tokens" "$RT --model '$CK' '$TMP/notok.mpk'"
+echo '{"type":"sample","id":"x","domain":"d","source":"s","index":0,"tokens":[]}' | $D --from-json -o "$TMP/empty.mpk"
+must_fail "a sample with no tokens" 1 'sample "x" has no tokens' "$RT --model '$CK' '$TMP/empty.mpk'"
+cp -r "$CK" "$TMP/trunc"
+truncate -s -100 "$TMP/trunc/model.safetensors"
+must_fail "a truncated safetensors file" 1 "model.safetensors" \
+  "$RT --model '$TMP/trunc' '$TMP/in.mpk' -o '$TMP/e3.mpk'"
+no_file "no output after a truncated checkpoint" "$TMP/e3.mpk"
