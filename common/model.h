@@ -69,7 +69,7 @@ typedef struct model_layer {
 typedef struct model model;
 struct model {
     model_config cfg;
-    char *dir;            /* the checkpoint folder as given */
+    char *dir;            /* the checkpoint folder as given, trailing slashes dropped */
     char *name;           /* its base name, e.g. "step245000-tokens1027B" */
     int64_t step;         /* parsed from name, -1 if none */
     gm_tensor embed;      /* [V, D] */

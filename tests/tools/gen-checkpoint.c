@@ -66,7 +66,7 @@ static const cli_program program = {
                "with model.safetensors.index.json. Tensors are generated and written in chunks.",
     .example = "  gen-checkpoint --hidden 128 --layers 4 --experts 8 --top-k 2 ckpt/step5000-tokens20B\n"
                "  gen-checkpoint --preset olmoe --dtype bf16 --shards 3 --threads 2 big/step1000\n"
-               "  reader --tokens data.bin | router-trace --model ckpt/step5000-tokens20B | dump",
+               "  reader --seq-len 512 --domain math data.bin | router-trace --model ckpt/step5000-tokens20B | dump",
     .options = options,
 };
 
