@@ -162,15 +162,32 @@ static int group_findings(findings *f, const study *s, gm_error *err)
         int s_moves = isfinite(ds) && fabs(ds) >= MOVE;
         char ms[32];
         fmt_step(ms, sizeof ms, se->mem_step);
-        char moves[512];
-        snprintf(moves, sizeof moves, "pathway distance %.1f -> %.1f (%+.1f%%), S %.3f -> %.3f (%+.1f%%)",
-                 a->distance_mean, b->distance_mean, 100 * dd, a->s_mean, b->s_mean, 100 * ds);
+        char moves[512] = "";
+        if (isfinite(dd))
+            snprintf(moves, sizeof moves, "pathway distance %.1f -> %.1f (%+.1f%%)",
+                     a->distance_mean, b->distance_mean, 100 * dd);
+        if (isfinite(ds)) {
+            size_t len = strlen(moves);
+            snprintf(moves + len, sizeof moves - len, "%sS %.3f -> %.3f (%+.1f%%)",
+                     len ? ", " : "", a->s_mean, b->s_mean, 100 * ds);
+        }
+        if (!*moves)
+            continue; /* neither pathway metric is defined at both ends */
+        /* The paper's direction after memorization: distance falls, S rises. */
+        int converging = (dist_moves && dd < 0) || (s_moves && ds > 0);
+        int diverging = (dist_moves && dd > 0) || (s_moves && ds < 0);
+        const char *verdict =
+            converging && !diverging ? "Memorization before generalization: the pathways "
+                                       "converge after the loss is flat."
+            : diverging && !converging ? "The pathways move away from convergence (distance "
+                                         "rising or S falling), unlike the paper's groups."
+            : "Distance and S disagree on the direction.";
         int rc;
         if (hi - lo <= 2 * delta && (dist_moves || s_moves))
             rc = findings_add(f, err, "%s: loss flat after its memorization step %s (range %.3f "
                               "nats over %zu checkpoints, within 2 delta = %.2f) while its "
-                              "pathways kept moving: %s. Memorization before generalization.",
-                              se->name, ms, hi - lo, npts, 2 * delta, moves);
+                              "pathways kept moving: %s. %s", se->name, ms, hi - lo, npts,
+                              2 * delta, moves, verdict);
         else if (hi - lo <= 2 * delta)
             rc = findings_add(f, err, "%s: loss and pathways both flat after its memorization "
                               "step %s (loss range %.3f nats; %s).", se->name, ms, hi - lo, moves);
