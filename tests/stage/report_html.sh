@@ -90,3 +90,29 @@ printf '<!DOCTYPE html><html><body style="background:#fff"></body></html>' > "$T
 check_sh "the not-blank check rejects a blank page" \
   "shoot() { prof=\$(mktemp -d -p '$TMP'); timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=\$prof --screenshot=\$2 --window-size=400,300 file://\$1 >/dev/null 2>&1; }
    shoot '$TMP/blank.html' '$TMP/blank.png' && $PY '$ROOT/tests/stage/report_png.py' '$TMP/blank.png' | grep -q '^not ok'"
+
+# accuracy per group: each group's accuracy on the right axis, in the group's colour
+"$R" "$TMP/m.mpk" --accuracy "$TMP/g/acc_group.csv" --html "$TMP/grp.html" -o /dev/null
+check_sh "html, accuracy by group: each metric chart has the 3 groups' accuracy lines" \
+  "$PY - '$TMP/grp.html' <<'PY'
+import re, sys
+page = open(sys.argv[1]).read()
+charts = re.findall(r'<svg\b.*?</svg>', page, re.S)
+metric = [c for c in charts if re.search(r'<title>(math|code): (pathway distance|consistency S = 1 - C|training loss)</title>', c)]
+assert len(metric) == 6
+for c in metric:
+    dom = re.search(r'<title>(\w+):', c).group(1)
+    for t in ('125000', '365000', '605000'):
+        assert c.count('>accuracy %s@%s (right axis)<' % (dom, t)) == 1, (dom, t)
+PY"
+
+# names that need escaping stay valid XML
+$PY "$ROOT/tests/tools/gen_metrics.py" "$TMP/esc" --seed 1 --domains 'r&d,x<y' --layers 4
+"$BIN/dump" --from-json -o "$TMP/esc.mpk" "$TMP/esc/metrics.jsonl"
+check_sh "html: domain names with & and < are escaped; every SVG still parses" \
+  "'$R' '$TMP/esc.mpk' --accuracy '$TMP/esc/acc.csv' --html '$TMP/esc.html' -o /dev/null &&
+   grep -q 'Domain: r&amp;d' '$TMP/esc.html' && grep -q 'x&lt;y@125000' '$TMP/esc.html' &&
+   $PY -c '
+import re, subprocess, sys
+for s in re.findall(r\"<svg\\b.*?</svg>\", open(\"$TMP/esc.html\").read(), re.S):
+    subprocess.run([\"xmllint\", \"--noout\", \"-\"], input=s.encode(), check=True)'"
