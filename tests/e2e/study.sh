@@ -1,0 +1,138 @@
+# study.sh: scripts/grokmon-study end to end on tiny generated checkpoints, 2 jobs: the same
+# records as running every stage by hand (paths, groups, metrics, report); a re-run redoes
+# nothing; a corrupted checkpoint is named as failed with its error while the others finish,
+# and a re-run after the fix completes to the same outputs; usage and data-spec errors.
+. "$(dirname "$0")/../lib.sh"
+STUDY=$ROOT/scripts/grokmon-study
+D=$BIN/dump
+
+# Four checkpoints of a tiny story series and two domains of samples.
+mkdir -p "$TMP/ck" "$TMP/data"
+for i in 0 1 2 3; do
+  s=$((1000 * (i + 1)))
+  "$TOOLS/gen-checkpoint" --preset tiny --std 0.02 --router-std 0.3 --seed 5 "$TMP/ck/step$s-tokens4B"
+  "$TOOLS/gen-series" --position $i --length 4 --set-size 2 "$TMP/ck/step$s-tokens4B"
+done
+"$TOOLS/gen-series" --tokens 0 --samples 24 --seq-len 32 --vocab 256 "$TMP/data/a.u16"
+"$TOOLS/gen-series" --tokens 1 --samples 24 --seq-len 32 --vocab 256 "$TMP/data/b.u16"
+cat >"$TMP/data/data.conf" <<'EOF'
+# two domains
+--domain math --format raw --dtype u16 --seq-len 32 a.u16
+
+--domain code --format raw --dtype u16 --seq-len 32 --range 0:20 b.u16
+EOF
+names=(step1000-tokens4B step2000-tokens4B step3000-tokens4B step4000-tokens4B)
+
+check "driver: 4 checkpoints, 2 jobs" \
+  bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s1 --jobs 2 >s1.out 2>s1.err"
+check "driver stderr shows progress" grep -q '\[4/4 done\] .* ETA' "$TMP/s1.err"
+
+# By hand, the same stages: the readers, then per checkpoint trace | encode, then the reduce.
+mkdir -p "$TMP/hand/paths"
+(cd "$TMP/data" && $BIN/reader --domain math --format raw --dtype u16 --seq-len 32 a.u16 -z -o "$TMP/hand/r0.lz4" &&
+  $BIN/reader --domain code --format raw --dtype u16 --seq-len 32 --range 0:20 b.u16 -z -o "$TMP/hand/r1.lz4")
+cat "$TMP/hand/r0.lz4" "$TMP/hand/r1.lz4" >"$TMP/hand/samples.mpk.lz4"
+same_file "samples: the readers' streams, concatenated" "$TMP/hand/samples.mpk.lz4" "$TMP/s1/samples.mpk.lz4"
+for n in "${names[@]}"; do
+  $BIN/router-trace --model "$TMP/ck/$n" --threads 1 "$TMP/hand/samples.mpk.lz4" \
+    | $BIN/pathway-encode --model "$TMP/ck/$n" --threshold 0.7 --weights softmax -z -o "$TMP/hand/paths/$n.mpk.lz4"
+  same_file "paths of $n: the same bytes as by hand" "$TMP/hand/paths/$n.mpk.lz4" "$TMP/s1/paths/$n.mpk.lz4"
+done
+check_sh "every checkpoint's paths hold all 44 samples" \
+  "for n in ${names[*]}; do [ \$($D '$TMP/s1/paths/'\$n.mpk.lz4 | grep -c '\"type\":\"pathway\"') -eq 44 ] || exit 1; done"
+check_sh "the checkpoint and its step are in every record" \
+  "[ \$($D '$TMP/s1/paths/step3000-tokens4B.mpk.lz4' | grep '\"type\":\"pathway\"' | grep -c '\"checkpoint\":\"step3000-tokens4B\",\"step\":3000') -eq 44 ]"
+
+# Stage headers record the files given (--membership FILE, the report's input), so the
+# driver's outputs are compared with the hand-made ones after mapping s1/ to hand/.
+same_records() { # NAME A B [FROM TO]: the dumps of A (FROM mapped to TO) and B are identical
+  if cmp -s <($D "$2" | sed "s#${4:-$TMP/s1/}#${5:-$TMP/hand/}#g") <($D "$3"); then ok "$1"
+  else not_ok "$1" "$2 and $3 hold other records"; fi
+}
+p=()
+for n in "${names[@]}"; do p+=("$TMP/hand/paths/$n.mpk.lz4"); done
+$BIN/metric-reduce --membership-only "${p[@]}" -o "$TMP/hand/members.mpk"
+same_records "membership: the records made by hand" "$TMP/s1/members.mpk" "$TMP/hand/members.mpk"
+mkdir -p "$TMP/hand/metrics"
+for n in "${names[@]}"; do
+  $BIN/metric-reduce --membership "$TMP/hand/members.mpk" --threads 1 "$TMP/hand/paths/$n.mpk.lz4" \
+    -o "$TMP/hand/metrics/$n.mpk"
+done
+cat "$TMP/hand/members.mpk" "$TMP/hand/metrics/"*.mpk >"$TMP/hand/metrics.mpk"
+same_records "metrics: membership + per-checkpoint metrics, as by hand" "$TMP/s1/metrics.mpk" "$TMP/hand/metrics.mpk"
+# the two-phase reduce gives the records of the one-shot reduce (headers aside)
+$BIN/metric-reduce "${p[@]}" -o "$TMP/hand/oneshot.mpk"
+check "metrics: the same records as one-shot metric-reduce" \
+  bash -c "cmp <($D '$TMP/hand/oneshot.mpk' | grep -v '\"type\":\"header\"') <($D '$TMP/s1/metrics.mpk' | grep -v '\"type\":\"header\"')"
+check_sh "metric records for 4 checkpoints" \
+  "[ \$($D '$TMP/s1/metrics.mpk' | grep '\"type\":\"metric\"' | grep -o '\"step\":[0-9]*' | sort -u | wc -l) -eq 4 ]"
+$BIN/report "$TMP/hand/metrics.mpk" --html "$TMP/hand/report.html" --csv "$TMP/hand/csv" >"$TMP/hand/summary.txt"
+same_file "summary on stdout: report's table" "$TMP/hand/summary.txt" "$TMP/s1.out"
+check "report.html as by hand" bash -c "sed 's#$TMP/s1/#$TMP/hand/#g' '$TMP/s1/report.html' | cmp - '$TMP/hand/report.html'"
+check "csv/ as by hand" diff -r "$TMP/hand/csv" "$TMP/s1/csv"
+check "the summary names the groups" grep -q 'math@' "$TMP/s1.out"
+
+# A re-run finds everything done and changes nothing.
+find "$TMP/s1" -type f ! -path '*/logs/*' -exec md5sum {} + | sort >"$TMP/sums1"
+touch -d '2001-01-01' "$TMP/s1/paths/"*.mpk.lz4 "$TMP/s1/metrics/"*.mpk
+check "re-run" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s1 --jobs 2 >s1b.out 2>s1b.err"
+check "re-run: phase 1 all done before" grep -q 'phase 1: all 4 checkpoints done before' "$TMP/s1b.err"
+check "re-run: no pairwise work redone" bash -c "! grep -q 'pairwise metrics for' '$TMP/s1b.err'"
+check "re-run: no checkpoint output rewritten" \
+  bash -c "[ -z \"\$(find '$TMP/s1/paths' '$TMP/s1/metrics' -newermt '2002-01-01' -type f)\" ]"
+find "$TMP/s1" -type f ! -path '*/logs/*' -exec md5sum {} + | sort >"$TMP/sums1b"
+same_file "re-run: every output the same" "$TMP/sums1" "$TMP/sums1b"
+same_file "re-run: the same summary" "$TMP/s1.out" "$TMP/s1b.out"
+
+# A corrupted checkpoint: named with its error; the others finish; no output for it.
+cp "$TMP/ck/step3000-tokens4B/model.safetensors" "$TMP/good.safetensors"
+head -c 5000 "$TMP/good.safetensors" >"$TMP/ck/step3000-tokens4B/model.safetensors"
+bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s2 --jobs 2" \
+  >"$TMP/s2.out" 2>"$TMP/s2.err"
+rc=$?
+if [ $rc -eq 1 ]; then ok "a failed checkpoint: exit 1"; else not_ok "a failed checkpoint: exit 1" "exit $rc"; fi
+check "the failure names the checkpoint and the cause" \
+  grep -q 'error: checkpoint step3000-tokens4B failed: router-trace: error: .*model.safetensors' "$TMP/s2.err"
+check "only that checkpoint is reported failed" bash -c "[ \$(grep -c 'error: checkpoint .* failed' '$TMP/s2.err') -eq 1 ]"
+check "the others finished" bash -c "ls '$TMP/s2/paths/'{step1000,step2000,step4000}-tokens4B.mpk.lz4"
+for n in step1000-tokens4B step2000-tokens4B step4000-tokens4B; do
+  same_file "the others' paths are complete: $n" "$TMP/s1/paths/$n.mpk.lz4" "$TMP/s2/paths/$n.mpk.lz4"
+done
+no_file "no output for the failed checkpoint" "$TMP/s2/paths/step3000-tokens4B.mpk.lz4"
+check "no hidden leftover for it either" bash -c "[ -z \"\$(ls -A '$TMP/s2/paths' | grep step3000)\" ]"
+no_file "phases 2 and 3 skipped" "$TMP/s2/metrics.mpk" "$TMP/s2/report.html"
+check "nothing on stdout" bash -c "[ ! -s '$TMP/s2.out' ]"
+cp "$TMP/good.safetensors" "$TMP/ck/step3000-tokens4B/model.safetensors"
+check "after the fix, a re-run completes" \
+  bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s2 --jobs 2 >s2b.out 2>s2b.err"
+check "it ran only the failed checkpoint" grep -q 'phase 1: 4 checkpoints, 3 done before, 1 to run' "$TMP/s2b.err"
+same_records "then the same metrics as an unbroken run" "$TMP/s2/metrics.mpk" "$TMP/s1/metrics.mpk" "$TMP/s2/" "$TMP/s1/"
+same_file "and the same summary" "$TMP/s1.out" "$TMP/s2b.out"
+
+# Data spec on the command line (one --data per reader run) gives the same samples.
+check "--data given inline, twice" \
+  bash -c "cd '$TMP/data' && '$STUDY' --bin '$BIN' --checkpoints '$TMP/ck/step1000*' --paths-only --out '$TMP/s3' \
+           --data '--domain math --format raw --dtype u16 --seq-len 32 a.u16' \
+           --data \"--domain code --format raw --dtype u16 --seq-len 32 --range '0:20' b.u16\" 2>'$TMP/s3.err'"
+same_file "inline spec: the same samples as the config file" "$TMP/s1/samples.mpk.lz4" "$TMP/s3/samples.mpk.lz4"
+check "--paths-only stops after phase 1" bash -c "[ -f '$TMP/s3/paths/step1000-tokens4B.mpk.lz4' ] && [ ! -e '$TMP/s3/members.mpk' ]"
+
+# Errors.
+must_fail "no --checkpoints: usage error" 2 "--checkpoints is required" "'$STUDY' --bin '$BIN' --data x --out '$TMP/e'"
+must_fail "a glob that matches nothing" 2 "--checkpoints '$TMP/none*' matches no folder" \
+  "'$STUDY' --bin '$BIN' --checkpoints '$TMP/none*' --data x --out '$TMP/e'"
+must_fail "unknown option" 2 "unknown argument '--nope'" "'$STUDY' --nope"
+must_fail "bad --jobs" 2 "--jobs wants a positive integer, not '0'" \
+  "'$STUDY' --bin '$BIN' --checkpoints '$TMP/ck/step*' --data x --out '$TMP/e' --jobs 0"
+must_fail "another data spec in the same folder is refused" 2 "was made with another data spec" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data '--domain math --seq-len 32 --dtype u16 data/a.u16' --out s1"
+bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data '--domain x --dtype u16 --seq-len 32 absent.u16' --out s4" \
+  >/dev/null 2>"$TMP/s4.err"
+rc=$?
+if [ $rc -eq 1 ] && [ "$(grep -c 'error' "$TMP/s4.err")" -eq 1 ] &&
+   grep -q "^grokmon-study: error: data spec --domain x --dtype u16 --seq-len 32 absent.u16: reader: error: absent.u16: cannot open" "$TMP/s4.err"; then
+  ok "a data spec the reader rejects: exit 1, one error line naming the spec"
+else not_ok "a data spec the reader rejects: exit 1, one error line naming the spec" "exit $rc" "$(cat "$TMP/s4.err")"; fi
+no_file "no samples file after a reader error" "$TMP/s4/samples.mpk.lz4"
+check "--help has an example" bash -c "'$STUDY' --help | grep -q '^Example:'"
+check "--version" bash -c "'$STUDY' --version | grep -q '^grokmon-study '"
