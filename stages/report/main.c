@@ -38,7 +38,7 @@ static const cli_program program = {
                "test accuracy) and plain-words findings. Other record types are ignored.",
     .example = "  metric-reduce paths/*.mpk.lz4 | report --accuracy acc.csv --from-step 245000 \\\n"
                "         --html report.html --csv tables/\n"
-               "  report metrics.mpk --json | jq -c 'select(.table == \"correlation\")'",
+               "  report metrics.mpk --accuracy acc.csv --json | grep '\"table\":\"correlation\"'",
     .options = options,
 };
 
