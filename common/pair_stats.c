@@ -6,9 +6,12 @@
 #include "pair_stats.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "edit_distance.h"
 
@@ -267,5 +270,126 @@ done:
     free(gb);
     free(alen);
     free(blen);
+    return rc;
+}
+
+/* ---- one pass over all pairs, summed by label ---- */
+
+typedef struct binned_job {
+    const pair_strings *ps;
+    const size_t *label;
+    size_t G;
+    atomic_size_t next_row;
+    atomic_int failed;
+} binned_job;
+
+typedef struct binned_worker {
+    binned_job *job;
+    uint64_t *sum, *lsum;   /* this thread's [G, G] and [L, G, G] */
+    gm_error err;
+    int rc;
+} binned_worker;
+
+/* Add row i's distances (to every j > i, as out[j - i - 1]) into the bins. */
+static void bin_row(const binned_job *job, size_t i, const size_t *out, uint64_t *sum)
+{
+    size_t n = job->ps->n, G = job->G, a = job->label[i];
+    for (size_t j = i + 1; j < n; j++) {
+        size_t b = job->label[j];
+        if (b == PAIR_NO_LABEL)
+            continue;
+        size_t lo = a < b ? a : b, hi = a < b ? b : a;
+        sum[lo * G + hi] += out[j - i - 1];
+    }
+}
+
+static void *binned_run(void *arg)
+{
+    binned_worker *w = arg;
+    binned_job *job = w->job;
+    const pair_strings *ps = job->ps;
+    size_t n = ps->n, G = job->G;
+    size_t *out = malloc((n ? n : 1) * sizeof *out);
+    if (!out) {
+        w->rc = gm_fail(&w->err, GM_ENOMEM, "out of memory for a row of %zu distances", n);
+        atomic_store(&job->failed, 1);
+        return NULL;
+    }
+    for (;;) {
+        size_t i = atomic_fetch_add(&job->next_row, 1);
+        if (i + 1 >= n || atomic_load(&job->failed))
+            break;
+        if (job->label[i] == PAIR_NO_LABEL)
+            continue;
+        /* the whole string, then each layer's sub-string, against rows i+1 .. n-1 */
+        for (size_t l = 0; l <= ps->L; l++) {
+            const uint16_t *const *s = l == 0 ? ps->s : ps->ls + (l - 1) * n;
+            const size_t *len = l == 0 ? ps->len : ps->llen + (l - 1) * n;
+            edit_query *q = edit_query_create(s[i], len[i]);
+            int rc = q ? edit_query_distances(q, s + i + 1, len + i + 1, n - i - 1, out, &w->err)
+                       : gm_fail(&w->err, GM_ENOMEM, "out of memory for a query of %zu symbols", len[i]);
+            edit_query_free(q);
+            if (rc) {
+                w->rc = -1;
+                atomic_store(&job->failed, 1);
+                free(out);
+                return NULL;
+            }
+            bin_row(job, i, out, l == 0 ? w->sum : w->lsum + (l - 1) * G * G);
+        }
+    }
+    free(out);
+    return NULL;
+}
+
+int pair_stats_binned(const pair_strings *ps, const size_t *label, size_t G, int threads,
+                      uint64_t *sum, uint64_t *lsum, gm_error *err)
+{
+    if (threads < 0)
+        return gm_fail(err, GM_EUSAGE, "threads must be >= 0, got %d", threads);
+    if (threads == 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = online > 0 ? (int)online : 1;
+    }
+    if ((size_t)threads > ps->n / 2 + 1)
+        threads = (int)(ps->n / 2 + 1);
+    size_t gg = G * G, per = gg * (1 + ps->L);
+    binned_job job = {.ps = ps, .label = label, .G = G};
+    atomic_init(&job.next_row, 0);
+    atomic_init(&job.failed, 0);
+    binned_worker *w = calloc((size_t)threads, sizeof *w);
+    uint64_t *bins = calloc((size_t)threads * per + 1, sizeof *bins);
+    pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+    if (!w || !bins || !tid) {
+        free(w);
+        free(bins);
+        free(tid);
+        return gm_fail(err, GM_ENOMEM, "out of memory for %d threads' sums", threads);
+    }
+    int started = 0;
+    for (int t = 0; t < threads; t++) {
+        w[t] = (binned_worker){.job = &job, .sum = bins + (size_t)t * per, .lsum = bins + (size_t)t * per + gg};
+        if (t > 0 && pthread_create(&tid[t], NULL, binned_run, &w[t]) == 0)
+            started++;
+        else if (t > 0)
+            break; /* fewer threads: the rows are shared dynamically anyway */
+    }
+    binned_run(&w[0]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
+    int rc = 0;
+    for (int t = 0; t <= started; t++) {
+        if (w[t].rc && !rc) {
+            *err = w[t].err;
+            rc = -1;
+        }
+        for (size_t q = 0; q < gg; q++)
+            sum[q] += w[t].sum[q];
+        for (size_t q = 0; q < gg * ps->L; q++)
+            lsum[q] += w[t].lsum[q];
+    }
+    free(w);
+    free(bins);
+    free(tid);
     return rc;
 }

@@ -43,6 +43,17 @@ int pair_stats_cross(const pair_strings *ps, const size_t *a, size_t na,
                      const size_t *b, size_t nb, uint64_t max_pairs, uint64_t seed,
                      int threads, pair_result *out, gm_error *err);
 
+/* Every unordered pair i < j of the n samples of ps, each distance computed
+ * once, summed into bins by label: pair (i, j) with labels a = label[i],
+ * b = label[j] adds to bin (min(a,b), max(a,b)) of sum [G, G] (and per layer
+ * of lsum [L, G, G]); samples labelled PAIR_NO_LABEL are left out. Every
+ * within/cross mean over unions of labels follows from these sums, so a
+ * checkpoint's groups, domains, all and cross rows cost one pass over the
+ * pairs. The caller zeroes sum and lsum. threads as in edit_distance.h. */
+#define PAIR_NO_LABEL ((size_t)-1)
+int pair_stats_binned(const pair_strings *ps, const size_t *label, size_t G, int threads,
+                      uint64_t *sum, uint64_t *lsum, gm_error *err);
+
 /* A seed for one (step, scope, group) derived from the user's seed, so the
  * same row draws the same pairs whether the checkpoints run together or one
  * at a time. */

@@ -122,7 +122,35 @@ typedef struct row_ctx {
     double *layer;            /* [L] */
     double *vc, *vs, *ve;     /* [N] C, S, entropy of the checkpoint's cells */
     record_writer *w;
+    /* all-pairs mode: every distance once, summed by group (pair_stats_binned) */
+    const uint64_t *bin;      /* [G, G], upper triangle */
+    const uint64_t *lbin;     /* [L, G, G] */
 } row_ctx;
+
+/* The distances of the pairs within the groups flagged in a (b NULL), or
+ * across the groups flagged in a and in b, from the binned sums. */
+static void binned_result(const row_ctx *rc, const unsigned char *a, const unsigned char *b,
+                          uint64_t pairs, pair_result *out)
+{
+    size_t G = rc->st->n_groups, L = (size_t)rc->st->L;
+    uint64_t sum = 0, *ls = calloc(L, sizeof *ls);
+    for (size_t g = 0; g < G; g++)
+        for (size_t h = g; h < G; h++) {
+            int take = b ? (a[g] && b[h]) || (b[g] && a[h]) : a[g] && a[h];
+            if (!take)
+                continue;
+            sum += rc->bin[g * G + h];
+            for (size_t l = 0; ls && l < L; l++)
+                ls[l] += rc->lbin[(l * G + g) * G + h];
+        }
+    out->pairs = pairs;
+    out->sampled = 0;
+    out->se = NAN;
+    out->mean = pairs ? (double)sum / (double)pairs : NAN;
+    for (size_t l = 0; l < L; l++)
+        out->layer_mean[l] = pairs && ls ? (double)ls[l] / (double)pairs : NAN;
+    free(ls);
+}
 
 /* Mean loss of members at loss column t (NaN if none defined). */
 static double loss_mean_at(const study *st, const size_t *m, size_t n, size_t t)
@@ -136,17 +164,21 @@ static double loss_mean_at(const study *st, const size_t *m, size_t n, size_t t)
 /* One metric record. members = a (and b for cross) */
 static int row_write(row_ctx *rc, const char *scope, const char *group, const char *domain,
                      const study_group *g, const size_t *a, size_t na, const size_t *b, size_t nb,
-                     size_t *all, gm_error *err)
+                     size_t *all, const unsigned char *ga, const unsigned char *gb, gm_error *err)
 {
     const study *st = rc->st;
     const rows_opts *o = rc->o;
     const study_ckpt *ck = &st->ckpts[rc->k];
     pair_result pr = {.layer_mean = rc->layer};
     uint64_t seed = pair_seed(o->seed, ck->step, scope, group);
-    int r = b ? pair_stats_cross(&rc->cs->ps, a, na, b, nb, o->pairs, seed, o->threads, &pr, err)
-              : pair_stats_within(&rc->cs->ps, a, na, o->pairs, seed, o->threads, &pr, err);
-    if (r)
-        return -1;
+    if (rc->bin) {
+        binned_result(rc, ga, gb, b ? (uint64_t)na * nb : (uint64_t)na * (na ? na - 1 : 0) / 2, &pr);
+    } else {
+        int r = b ? pair_stats_cross(&rc->cs->ps, a, na, b, nb, o->pairs, seed, o->threads, &pr, err)
+                  : pair_stats_within(&rc->cs->ps, a, na, o->pairs, seed, o->threads, &pr, err);
+        if (r)
+            return -1;
+    }
     size_t n = na + nb;
     memcpy(all, a, na * sizeof *all);
     if (b)
@@ -215,8 +247,14 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
     size_t *all = malloc((N ? N : 1) * sizeof *all);
     double *layer = malloc((size_t)st->L * sizeof *layer);
     double *v = malloc(3 * (N ? N : 1) * sizeof *v);
+    size_t G = st->n_groups, L = (size_t)st->L;
+    unsigned char *fa = calloc(G + 1, 1), *fb = calloc(G + 1, 1); /* group flags of a row */
+    size_t *label = malloc((N ? N : 1) * sizeof *label);
+    uint64_t *bins = NULL;
     int rc = -1;
-    if (!m || !m2 || !all || !layer || !v) {
+    if (o->pairs == 0) /* all pairs: one pass, summed by group */
+        bins = calloc(G * G * (1 + L) + 1, sizeof *bins);
+    if (!m || !m2 || !all || !layer || !v || !fa || !fb || !label || (o->pairs == 0 && !bins)) {
         gm_fail(err, GM_ENOMEM, "out of memory");
         goto done;
     }
@@ -227,6 +265,13 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
         ctx.vc[i] = c->c;
         ctx.vs[i] = c->s;
         ctx.ve[i] = c->entropy;
+        label[i] = st->samples[i].dropped ? PAIR_NO_LABEL : st->samples[i].group;
+    }
+    if (bins) {
+        if (pair_stats_binned(&cs.ps, label, G, o->threads, bins, bins + G * G, err))
+            goto done;
+        ctx.bin = bins;
+        ctx.lbin = bins + G * G;
     }
     for (size_t g = 0; g < st->n_groups; g++) {
         size_t n = 0;
@@ -234,8 +279,10 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
             if (!st->samples[i].dropped && st->samples[i].group == g)
                 m[n++] = i;
         const study_group *gr = &st->groups[g];
+        memset(fa, 0, G);
+        fa[g] = 1;
         if (n && row_write(&ctx, "group", gr->name, st->domains[gr->domain].name, gr, m, n, NULL, 0,
-                           all, err))
+                           all, fa, NULL, err))
             goto done;
     }
     for (size_t d = 0; d < st->n_domains; d++) {
@@ -243,15 +290,18 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
         for (size_t i = 0; i < N; i++)
             if (!st->samples[i].dropped && st->samples[i].domain == d)
                 m[n++] = i;
+        for (size_t g = 0; g < G; g++)
+            fa[g] = st->groups[g].domain == d;
         if (n && row_write(&ctx, "domain", st->domains[d].name, st->domains[d].name, NULL, m, n,
-                           NULL, 0, all, err))
+                           NULL, 0, all, fa, NULL, err))
             goto done;
     }
     size_t n = 0;
     for (size_t i = 0; i < N; i++)
         if (!st->samples[i].dropped)
             m[n++] = i;
-    if (n && row_write(&ctx, "all", "all", NULL, NULL, m, n, NULL, 0, all, err))
+    memset(fa, 1, G);
+    if (n && row_write(&ctx, "all", "all", NULL, NULL, m, n, NULL, 0, all, fa, NULL, err))
         goto done;
     for (size_t da = 0; da < st->n_domains; da++) {
         for (size_t db = da + 1; db < st->n_domains; db++) {
@@ -268,7 +318,11 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
                 continue;
             char name[1024];
             snprintf(name, sizeof name, "%s|%s", st->domains[da].name, st->domains[db].name);
-            if (row_write(&ctx, "cross", name, NULL, NULL, m, na, m2, nb, all, err))
+            for (size_t g = 0; g < G; g++) {
+                fa[g] = st->groups[g].domain == da;
+                fb[g] = st->groups[g].domain == db;
+            }
+            if (row_write(&ctx, "cross", name, NULL, NULL, m, na, m2, nb, all, fa, fb, err))
                 goto done;
         }
     }
@@ -280,5 +334,9 @@ done:
     free(all);
     free(layer);
     free(v);
+    free(fa);
+    free(fb);
+    free(label);
+    free(bins);
     return rc;
 }

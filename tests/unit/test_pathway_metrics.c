@@ -161,6 +161,26 @@ static void test_pair_means(void)
     double var = r.mean == 2.0 ? 2.0 : 0.5;
     double want = sqrt(var / 2 * 0.5);
     CHECK(fabs(r.se - want) < 1e-15, "standard error %.17g, by hand %.17g", r.se, want);
+    /* binned, labels {0, 0, 1}: bin 00 = d(0,1) = 1, bin 01 = d(0,2) + d(1,2) = 5, bin 11 = 0;
+     * layer 0: 0 and 2 + 2; layer 1: 1 and 0 + 1 */
+    size_t label[3] = {0, 0, 1};
+    uint64_t bins[4] = {0}, lbins[8] = {0};
+    for (int threads = 1; threads <= 3; threads++) {
+        memset(bins, 0, sizeof bins);
+        memset(lbins, 0, sizeof lbins);
+        CHECK(pair_stats_binned(&ps, label, 2, threads, bins, lbins, NULL) == 0 && bins[0] == 1
+              && bins[1] == 5 && bins[2] == 0 && bins[3] == 0 && lbins[0] == 0 && lbins[1] == 4
+              && lbins[4] == 1 && lbins[5] == 1 && lbins[3] == 0 && lbins[7] == 0,
+              "binned sums with %d threads: %llu %llu %llu / layers %llu %llu, %llu %llu", threads,
+              (unsigned long long)bins[0], (unsigned long long)bins[1], (unsigned long long)bins[3],
+              (unsigned long long)lbins[0], (unsigned long long)lbins[1], (unsigned long long)lbins[4],
+              (unsigned long long)lbins[5]);
+    }
+    size_t skip[3] = {0, PAIR_NO_LABEL, 1};
+    memset(bins, 0, sizeof bins);
+    memset(lbins, 0, sizeof lbins);
+    CHECK(pair_stats_binned(&ps, skip, 2, 2, bins, lbins, NULL) == 0 && bins[0] == 0 && bins[1] == 2,
+          "an unlabelled sample is left out: bin 01 = d(0,2) = 2, got %llu", (unsigned long long)bins[1]);
     size_t one[1] = {0};
     CHECK(pair_stats_within(&ps, one, 1, 0, 1, 1, &r, NULL) == 0 && r.pairs == 0 && isnan(r.mean)
           && isnan(layer[0]), "one sample: no pair, mean undefined");
