@@ -95,6 +95,12 @@ static int corr_findings(findings *f, const corr_table *c, gm_error *err)
                 list_add(none, sizeof none, corr_metric_titles[m], cell);
             }
         }
+        if (row->n == 0) {
+            if (findings_add(f, err, "%s: no checkpoint at or after step %lld has an accuracy, "
+                             "so nothing is correlated.", row->key, (long long)c->from_step) != 0)
+                return -1;
+            continue;
+        }
         char first[32], last[32];
         fmt_step(first, sizeof first, row->first_step);
         fmt_step(last, sizeof last, row->last_step);

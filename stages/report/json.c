@@ -100,6 +100,8 @@ void json_write(sbuf *b, const report *rp)
             json_object_set_new(o, "spearman",
                                 cell->s_ok == 1 ? json_real(cell->spearman) : json_null());
             json_object_set_new(o, "from_step", json_integer(c->from_step));
+            json_object_set_new(o, "first_step", jint_opt(r->n > 0, r->first_step));
+            json_object_set_new(o, "last_step", jint_opt(r->n > 0, r->last_step));
             json_line(b, o);
         }
     for (size_t i = 0; i < rp->find->n; i++) {

@@ -99,13 +99,13 @@ static int field_str(const msgpack_object *m, const char *key, int required, cha
     return 0;
 }
 
-static int field_bool(const msgpack_object *m, const char *key, int *out)
+/* An optional bool: 1, 0, or -1 when absent or not a bool. */
+static void field_bool(const msgpack_object *m, const char *key, int *out)
 {
     const msgpack_object *o = record_get(m, key);
     *out = -1;
     if (o && o->type == MSGPACK_OBJECT_BOOLEAN)
         *out = o->via.boolean ? 1 : 0;
-    return 0;
 }
 
 /* The domain of "math@125000": the text before the last '@'. */

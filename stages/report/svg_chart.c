@@ -10,13 +10,11 @@
 
 enum { CH_W = 560, PLOT_H = 260, M_LEFT = 72, M_TOP = 34, M_BOTTOM = 48, LEG_ROW = 18 };
 
-static double nice_num(double x, int round)
+/* The 1, 2, 5 x 10^k number nearest x (Heckbert, Graphics Gems I). */
+static double nice_num(double x)
 {
-    double e = floor(log10(x)), f = x / pow(10, e), nf;
-    if (round)
-        nf = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
-    else
-        nf = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
+    double e = floor(log10(x)), f = x / pow(10, e);
+    double nf = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
     return nf * pow(10, e);
 }
 
@@ -31,7 +29,7 @@ void axis_nice(double lo, double hi, int target, double *t0, double *t1, double 
         lo -= pad;
         hi += pad;
     }
-    double d = nice_num((hi - lo) / target, 1);
+    double d = nice_num((hi - lo) / target);
     *step = d;
     *t0 = floor(lo / d + 1e-9) * d;
     *t1 = ceil(hi / d - 1e-9) * d;
