@@ -1,9 +1,9 @@
 /* edit_distance.c: exact Levenshtein distance for pathway strings (method.md,
  * "Pathway distance"; design.md, metric-reduce). Myers 1999 bit-vector
  * algorithm in Hyyro's multi-block form (64 rows per word, all blocks every
- * column: pathway pairs sit far apart, so a band would save little), eight
- * strings at once through AVX-512 when the compiler targets it, and the plain
- * O(nm) DP as the reference. No banding, no alignment traceback. */
+ * column: pathway pairs sit far apart, so a band would save little); one
+ * query against eight (AVX-512) or four (AVX2) strings at once, picked at run
+ * time; the plain O(nm) DP as the reference. No banding, no traceback. */
 #include "edit_distance.h"
 
 #include <pthread.h>
@@ -12,9 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define EDIT_LANES 8
+#define EDIT_X86 1
+#define TARGET_AVX512 __attribute__((target("avx512f,avx512vbmi2")))
+#define TARGET_AVX2 __attribute__((target("avx2")))
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
 /* Symbols below this map through a table, the rest by binary search. */
@@ -27,21 +30,70 @@ struct edit_query {
     size_t n;          /* query length */
     size_t blocks;     /* B = ceil(n / 64) */
     unsigned last_bit; /* row n-1 within the last block */
-    int reference;     /* GM_REFERENCE was set when the query was made */
-    uint16_t *q;       /* [n] copy, for the reference path */
+    edit_kernel kernel; /* chosen when the query was made; never AUTO */
+    uint16_t *q;       /* [n] copy, for the DP */
     size_t alpha;      /* A: distinct query symbols; index A = absent symbol */
     uint32_t low[LOW_SYMBOLS]; /* symbol < 256 -> its index in 0..A */
     uint16_t *high;    /* [nhigh] distinct query symbols >= 256, sorted;
                           high[h] has index A - nhigh + h */
     size_t nhigh;
-    uint64_t *peq;     /* [A+1][B] match masks; row A is all zero */
+    uint64_t *peq;     /* [A+1][B] match masks (+3 words); row A is all zero */
     uint64_t *peq_t;   /* [B][16] the same, block-major, when A <= 15 */
 };
+
+/* ------------------------------------------------------------ kernels ---- */
+
+static const char *const kernel_names[] = {"auto", "avx512", "avx2", "scalar", "dp"};
+static edit_kernel kernel_selected = EDIT_KERNEL_AUTO;
+
+const char *edit_kernel_name(edit_kernel k)
+{
+    return (unsigned)k < sizeof kernel_names / sizeof kernel_names[0] ? kernel_names[k] : "?";
+}
+
+int edit_kernel_available(edit_kernel k)
+{
+    switch (k) {
+    case EDIT_KERNEL_AUTO:
+    case EDIT_KERNEL_SCALAR:
+    case EDIT_KERNEL_DP:
+        return 1;
+#ifdef EDIT_X86
+    case EDIT_KERNEL_AVX512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vbmi2");
+    case EDIT_KERNEL_AVX2:
+        return __builtin_cpu_supports("avx2");
+#endif
+    default:
+        return 0;
+    }
+}
+
+int edit_kernel_select(edit_kernel k)
+{
+    if (!edit_kernel_available(k))
+        return -1;
+    kernel_selected = k;
+    return 0;
+}
 
 static int reference_mode(void)
 {
     const char *v = getenv("GM_REFERENCE");
     return v && *v && strcmp(v, "0") != 0;
+}
+
+edit_kernel edit_kernel_current(void)
+{
+    if (kernel_selected != EDIT_KERNEL_AUTO)
+        return kernel_selected;
+    if (reference_mode())
+        return EDIT_KERNEL_DP;
+    if (edit_kernel_available(EDIT_KERNEL_AVX512))
+        return EDIT_KERNEL_AVX512;
+    if (edit_kernel_available(EDIT_KERNEL_AVX2))
+        return EDIT_KERNEL_AVX2;
+    return EDIT_KERNEL_SCALAR;
 }
 
 /* ---------------------------------------------------------------- DP ---- */
@@ -114,7 +166,7 @@ edit_query *edit_query_create(const uint16_t *q, size_t n)
     qy->n = n;
     qy->blocks = (n + 63) / 64;
     qy->last_bit = n ? (unsigned)((n - 1) % 64) : 0;
-    qy->reference = reference_mode();
+    qy->kernel = edit_kernel_current();
     qy->q = malloc((n ? n : 1) * sizeof *qy->q);
     qy->high = malloc((n ? n : 1) * sizeof *qy->high);
     if (!qy->q || !qy->high) {
@@ -149,7 +201,8 @@ edit_query *edit_query_create(const uint16_t *q, size_t n)
         if (!seen[c])
             qy->low[c] = (uint32_t)a;
     size_t b = qy->blocks;
-    qy->peq = calloc((a + 1) * (b ? b : 1), sizeof *qy->peq);
+    /* +3: the AVX2 kernel reads four blocks of a row at a time */
+    qy->peq = calloc((a + 1) * (b ? b : 1) + 3, sizeof *qy->peq);
     if (!qy->peq) {
         edit_query_free(qy);
         return NULL;
@@ -157,7 +210,7 @@ edit_query *edit_query_create(const uint16_t *q, size_t n)
     /* peq[x][i/64] bit i%64 set where q[i] is symbol x. */
     for (size_t i = 0; i < n; i++)
         qy->peq[(size_t)query_symbol(qy, q[i]) * b + i / 64] |= (uint64_t)1 << (i % 64);
-    if (a <= 15 && b > 0) {
+    if (qy->kernel == EDIT_KERNEL_AVX512 && a <= 15 && b > 0) {
         qy->peq_t = aligned_alloc(64, b * 16 * sizeof *qy->peq_t);
         if (!qy->peq_t) {
             edit_query_free(qy);
@@ -182,14 +235,13 @@ void edit_query_free(edit_query *query)
     free(query);
 }
 
-
 /* ----------------------------------------------------- scalar kernel ---- */
 
 /* One block step of Hyyro's multi-word Myers, for one column.
  * pv/mv: vertical +1/-1 deltas of the block; hp/hn: the horizontal delta
  * entering from above (+1: hp = 1, -1: hn = 1); returns through hp, hn the
- * delta leaving at bit 63, and through ph_out, mh_out the horizontal deltas before
- * the shift (for reading the score at another row). */
+ * delta leaving at bit 63, and through ph_out, mh_out the horizontal deltas
+ * before the shift (for reading the score at another row). */
 static inline void block_step(uint64_t *pv, uint64_t *mv, uint64_t eq,
                               uint64_t *hp, uint64_t *hn, uint64_t *ph_out,
                               uint64_t *mh_out)
@@ -252,7 +304,7 @@ static size_t scalar_distance(const edit_query *qy, const uint16_t *t, size_t m,
 
 size_t edit_query_distance(const edit_query *query, const uint16_t *t, size_t m)
 {
-    if (query->reference)
+    if (query->kernel == EDIT_KERNEL_DP)
         return edit_distance_dp(query->q, query->n, t, m);
     if (query->n == 0)
         return m;
@@ -273,7 +325,7 @@ size_t edit_query_distance(const edit_query *query, const uint16_t *t, size_t m)
 
 size_t edit_distance(const uint16_t *a, size_t n, const uint16_t *b, size_t m)
 {
-    if (reference_mode())
+    if (edit_kernel_current() == EDIT_KERNEL_DP)
         return edit_distance_dp(a, n, b, m);
     if (n == 0)
         return m;
@@ -293,24 +345,18 @@ size_t edit_distance(const uint16_t *a, size_t n, const uint16_t *b, size_t m)
 
 /* ------------------------------------------------- AVX-512 kernel ---- */
 
-#ifdef EDIT_LANES
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
+#ifdef EDIT_X86
 /* (x << 1) | (prev >> 63): a block's horizontal deltas shifted down one row,
  * the delta leaving the block above entering at bit 0. */
-ALWAYS_INLINE __m512i lane_shift_in(__m512i x, __m512i prev)
+TARGET_AVX512 ALWAYS_INLINE __m512i lane8_shift_in(__m512i x, __m512i prev)
 {
-#ifdef __AVX512VBMI2__
     return _mm512_shldi_epi64(x, prev, 1);
-#else
-    return _mm512_or_si512(_mm512_slli_epi64(x, 1), _mm512_srli_epi64(prev, 63));
-#endif
 }
 
 /* block_step on eight lanes. *ph, *mh: in, the block above's horizontal
  * deltas before the shift (for block 0, ph = 1 << 63 and mh = 0: row 0's
  * delta is +1); out, this block's. */
-ALWAYS_INLINE void lane_step(__m512i *pv, __m512i *mv, __m512i eq, __m512i *ph, __m512i *mh)
+TARGET_AVX512 ALWAYS_INLINE void lane8_step(__m512i *pv, __m512i *mv, __m512i eq, __m512i *ph, __m512i *mh)
 {
     __m512i Pv = *pv, Mv = *mv;
     __m512i xv = _mm512_or_si512(eq, Mv);
@@ -319,7 +365,7 @@ ALWAYS_INLINE void lane_step(__m512i *pv, __m512i *mv, __m512i eq, __m512i *ph, 
     __m512i xh = _mm512_ternarylogic_epi64(sum, Pv, eq, 0xBE); /* (a ^ b) | c */
     __m512i h_p = _mm512_ternarylogic_epi64(Mv, xh, Pv, 0xF1); /* a | ~(b | c) */
     __m512i h_m = _mm512_and_si512(Pv, xh);
-    __m512i phs = lane_shift_in(h_p, *ph), mhs = lane_shift_in(h_m, *mh);
+    __m512i phs = lane8_shift_in(h_p, *ph), mhs = lane8_shift_in(h_m, *mh);
     *pv = _mm512_ternarylogic_epi64(mhs, xv, phs, 0xF1);      /* a | ~(b | c) */
     *mv = _mm512_and_si512(phs, xv);
     *ph = h_p;
@@ -328,7 +374,7 @@ ALWAYS_INLINE void lane_step(__m512i *pv, __m512i *mv, __m512i eq, __m512i *ph, 
 
 /* Match masks of block k for eight lanes' symbols (s64: alphabet index per
  * lane; s32: the same scaled by B, for the gather path). */
-ALWAYS_INLINE __m512i lane_eq(const edit_query *qy, size_t k, __m512i s64, __m256i s32)
+TARGET_AVX512 ALWAYS_INLINE __m512i lane8_eq(const edit_query *qy, size_t k, __m512i s64, __m256i s32)
 {
     if (qy->peq_t) {
         const uint64_t *tab = qy->peq_t + k * 16;
@@ -337,19 +383,30 @@ ALWAYS_INLINE __m512i lane_eq(const edit_query *qy, size_t k, __m512i s64, __m25
     return _mm512_i32gather_epi64(s32, (const void *)(qy->peq + k), 8);
 }
 
+/* score += the delta at row n-1 (bit last_bit of the last block) for lanes
+ * whose string is longer than column j. */
+TARGET_AVX512 ALWAYS_INLINE __m512i lane8_score(__m512i score, __m512i len, size_t j, __m512i last,
+                                                __m512i ph, __m512i mh)
+{
+    const __m512i one = _mm512_set1_epi64(1);
+    __mmask8 act = _mm512_cmpgt_epi64_mask(len, _mm512_set1_epi64((int64_t)j));
+    score = _mm512_mask_add_epi64(score, _mm512_mask_test_epi64_mask(act, ph, last), score, one);
+    return _mm512_mask_sub_epi64(score, _mm512_mask_test_epi64_mask(act, mh, last), score, one);
+}
+
 /* The scalar kernel on eight strings at once, one per 64-bit lane; the
  * query (and so every block's match mask table) is shared. Two columns go
  * side by side, the second one block behind, so that two independent
  * dependency chains fill the pipeline.
  * sym: [maxm][8] query-alphabet index of each lane's symbol per column
  * (already multiplied by B on the gather path); m: [8] lane lengths;
- * pv, mv: scratch [B] vectors (64-byte aligned); out: [8] distances. */
-static void lanes_distance(const edit_query *qy, const uint32_t *sym,
-                           size_t maxm, const int64_t *m, __m512i *pv,
-                           __m512i *mv, size_t *out)
+ * state: scratch [2B] vectors (64-byte aligned); out: [8] distances. */
+TARGET_AVX512 static void lanes8_distance(const edit_query *qy, const uint32_t *sym, size_t maxm,
+                                          const int64_t *m, void *state, size_t *out)
 {
     size_t nb = qy->blocks;
-    const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512();
+    __m512i *pv = state, *mv = pv + nb; /* [B] each */
+    const __m512i zero = _mm512_setzero_si512();
     const __m512i top = _mm512_set1_epi64(INT64_MIN); /* bit 63: row 0 delta +1 */
     const __m512i last = _mm512_set1_epi64((int64_t)((uint64_t)1 << qy->last_bit));
     for (size_t k = 0; k < nb; k++) {
@@ -364,47 +421,143 @@ static void lanes_distance(const edit_query *qy, const uint32_t *sym,
         __m256i b32 = _mm256_loadu_si256((const __m256i *)(sym + 8 * j + 8));
         __m512i a64 = _mm512_cvtepu32_epi64(a32), b64 = _mm512_cvtepu32_epi64(b32);
         __m512i pha = top, mha = zero, phb = top, mhb = zero;
-        lane_step(&pv[0], &mv[0], lane_eq(qy, 0, a64, a32), &pha, &mha);
+        lane8_step(&pv[0], &mv[0], lane8_eq(qy, 0, a64, a32), &pha, &mha);
         for (size_t k = 1; k < nb; k++) {
-            lane_step(&pv[k], &mv[k], lane_eq(qy, k, a64, a32), &pha, &mha);
-            lane_step(&pv[k - 1], &mv[k - 1], lane_eq(qy, k - 1, b64, b32), &phb, &mhb);
+            lane8_step(&pv[k], &mv[k], lane8_eq(qy, k, a64, a32), &pha, &mha);
+            lane8_step(&pv[k - 1], &mv[k - 1], lane8_eq(qy, k - 1, b64, b32), &phb, &mhb);
         }
-        lane_step(&pv[nb - 1], &mv[nb - 1], lane_eq(qy, nb - 1, b64, b32), &phb, &mhb);
-        __mmask8 act = _mm512_cmpgt_epi64_mask(len, _mm512_set1_epi64((int64_t)j));
-        score = _mm512_mask_add_epi64(score, _mm512_mask_test_epi64_mask(act, pha, last), score, one);
-        score = _mm512_mask_sub_epi64(score, _mm512_mask_test_epi64_mask(act, mha, last), score, one);
-        act = _mm512_cmpgt_epi64_mask(len, _mm512_set1_epi64((int64_t)j + 1));
-        score = _mm512_mask_add_epi64(score, _mm512_mask_test_epi64_mask(act, phb, last), score, one);
-        score = _mm512_mask_sub_epi64(score, _mm512_mask_test_epi64_mask(act, mhb, last), score, one);
+        lane8_step(&pv[nb - 1], &mv[nb - 1], lane8_eq(qy, nb - 1, b64, b32), &phb, &mhb);
+        score = lane8_score(score, len, j, last, pha, mha);
+        score = lane8_score(score, len, j + 1, last, phb, mhb);
     }
     if (j < maxm) { /* an odd last column */
         __m256i a32 = _mm256_loadu_si256((const __m256i *)(sym + 8 * j));
         __m512i a64 = _mm512_cvtepu32_epi64(a32);
         __m512i pha = top, mha = zero;
         for (size_t k = 0; k < nb; k++)
-            lane_step(&pv[k], &mv[k], lane_eq(qy, k, a64, a32), &pha, &mha);
-        __mmask8 act = _mm512_cmpgt_epi64_mask(len, _mm512_set1_epi64((int64_t)j));
-        score = _mm512_mask_add_epi64(score, _mm512_mask_test_epi64_mask(act, pha, last), score, one);
-        score = _mm512_mask_sub_epi64(score, _mm512_mask_test_epi64_mask(act, mha, last), score, one);
+            lane8_step(&pv[k], &mv[k], lane8_eq(qy, k, a64, a32), &pha, &mha);
+        score = lane8_score(score, len, j, last, pha, mha);
     }
     int64_t s[8];
     _mm512_storeu_si512(s, score);
     for (int l = 0; l < 8; l++)
         out[l] = (size_t)s[l];
 }
+
+/* ---------------------------------------------------- AVX2 kernel ---- */
+
+/* lane8_step on four lanes, without ternary logic or the double shift. */
+TARGET_AVX2 ALWAYS_INLINE void lane4_step(__m256i *pv, __m256i *mv, __m256i eq, __m256i *ph, __m256i *mh)
+{
+    const __m256i ones = _mm256_set1_epi64x(-1);
+    __m256i Pv = *pv, Mv = *mv;
+    __m256i xv = _mm256_or_si256(eq, Mv);
+    eq = _mm256_or_si256(eq, _mm256_srli_epi64(*mh, 63));
+    __m256i sum = _mm256_add_epi64(_mm256_and_si256(eq, Pv), Pv);
+    __m256i xh = _mm256_or_si256(_mm256_xor_si256(sum, Pv), eq);
+    __m256i h_p = _mm256_or_si256(Mv, _mm256_xor_si256(_mm256_or_si256(xh, Pv), ones));
+    __m256i h_m = _mm256_and_si256(Pv, xh);
+    __m256i phs = _mm256_or_si256(_mm256_slli_epi64(h_p, 1), _mm256_srli_epi64(*ph, 63));
+    __m256i mhs = _mm256_or_si256(_mm256_slli_epi64(h_m, 1), _mm256_srli_epi64(*mh, 63));
+    *pv = _mm256_or_si256(mhs, _mm256_xor_si256(_mm256_or_si256(xv, phs), ones));
+    *mv = _mm256_and_si256(phs, xv);
+    *ph = h_p;
+    *mh = h_m;
+}
+
+TARGET_AVX2 ALWAYS_INLINE __m256i lane4_score(__m256i score, __m256i len, size_t j, __m128i bit,
+                                              __m256i ph, __m256i mh)
+{
+    const __m256i one = _mm256_set1_epi64x(1);
+    __m256i act = _mm256_cmpgt_epi64(len, _mm256_set1_epi64x((int64_t)j));
+    __m256i up = _mm256_and_si256(_mm256_and_si256(_mm256_srl_epi64(ph, bit), one), act);
+    __m256i down = _mm256_and_si256(_mm256_and_si256(_mm256_srl_epi64(mh, bit), one), act);
+    return _mm256_sub_epi64(_mm256_add_epi64(score, up), down);
+}
+
+/* eq[k] = {peq[s0 + k], peq[s1 + k], peq[s2 + k], peq[s3 + k]} for k < B:
+ * the four lanes' match-mask rows (offsets in s32) turned into per-block
+ * vectors, four blocks at a time (a 4 x 4 transpose; cheaper than gathers). */
+TARGET_AVX2 ALWAYS_INLINE void lane4_rows(const uint64_t *peq, const uint32_t *s32, size_t nb, __m256i *eq)
+{
+    const uint64_t *r0 = peq + s32[0], *r1 = peq + s32[1], *r2 = peq + s32[2], *r3 = peq + s32[3];
+    for (size_t k = 0; k < nb; k += 4) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(r0 + k));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(r1 + k));
+        __m256i c = _mm256_loadu_si256((const __m256i *)(r2 + k));
+        __m256i d = _mm256_loadu_si256((const __m256i *)(r3 + k));
+        __m256i t0 = _mm256_unpacklo_epi64(a, b), t1 = _mm256_unpackhi_epi64(a, b);
+        __m256i t2 = _mm256_unpacklo_epi64(c, d), t3 = _mm256_unpackhi_epi64(c, d);
+        eq[k] = _mm256_permute2x128_si256(t0, t2, 0x20);
+        eq[k + 1] = _mm256_permute2x128_si256(t1, t3, 0x20);
+        eq[k + 2] = _mm256_permute2x128_si256(t0, t2, 0x31);
+        eq[k + 3] = _mm256_permute2x128_si256(t1, t3, 0x31);
+    }
+}
+
+/* lanes8_distance on four lanes; sym: [maxm][4], offsets of each lane's
+ * match-mask row (index * B); state: scratch [2B + 2 * B4] vectors, B4 = B
+ * rounded up to a multiple of 4. */
+TARGET_AVX2 static void lanes4_distance(const edit_query *qy, const uint32_t *sym, size_t maxm,
+                                        const int64_t *m, void *state, size_t *out)
+{
+    size_t nb = qy->blocks, nb4 = (nb + 3) & ~(size_t)3;
+    __m256i *pv = state, *mv = pv + nb;     /* [B] each */
+    __m256i *ea = mv + nb, *eb = ea + nb4;  /* [B4] each: the two columns' masks */
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i top = _mm256_set1_epi64x(INT64_MIN);
+    const __m128i bit = _mm_cvtsi32_si128((int)qy->last_bit);
+    for (size_t k = 0; k < nb; k++) {
+        pv[k] = _mm256_set1_epi64x(-1);
+        mv[k] = zero;
+    }
+    __m256i score = _mm256_set1_epi64x((int64_t)qy->n);
+    __m256i len = _mm256_loadu_si256((const __m256i *)m);
+    size_t j = 0;
+    for (; j + 1 < maxm; j += 2) {
+        lane4_rows(qy->peq, sym + 4 * j, nb, ea);
+        lane4_rows(qy->peq, sym + 4 * j + 4, nb, eb);
+        __m256i pha = top, mha = zero, phb = top, mhb = zero;
+        lane4_step(&pv[0], &mv[0], ea[0], &pha, &mha);
+        for (size_t k = 1; k < nb; k++) {
+            lane4_step(&pv[k], &mv[k], ea[k], &pha, &mha);
+            lane4_step(&pv[k - 1], &mv[k - 1], eb[k - 1], &phb, &mhb);
+        }
+        lane4_step(&pv[nb - 1], &mv[nb - 1], eb[nb - 1], &phb, &mhb);
+        score = lane4_score(score, len, j, bit, pha, mha);
+        score = lane4_score(score, len, j + 1, bit, phb, mhb);
+    }
+    if (j < maxm) {
+        lane4_rows(qy->peq, sym + 4 * j, nb, ea);
+        __m256i pha = top, mha = zero;
+        for (size_t k = 0; k < nb; k++)
+            lane4_step(&pv[k], &mv[k], ea[k], &pha, &mha);
+        score = lane4_score(score, len, j, bit, pha, mha);
+    }
+    int64_t s[4];
+    _mm256_storeu_si256((__m256i *)s, score);
+    for (int l = 0; l < 4; l++)
+        out[l] = (size_t)s[l];
+}
 #endif
+
+/* ------------------------------------------------------ batches ---- */
+
+typedef void (*lanes_fn)(const edit_query *qy, const uint32_t *sym, size_t maxm,
+                         const int64_t *m, void *state, size_t *out);
 
 int edit_query_distances(const edit_query *query, const uint16_t *const *t,
                          const size_t *m, size_t k, size_t *out, gm_error *err)
 {
-    size_t nb = query->blocks;
-#ifdef EDIT_LANES
-    int lanes = !query->reference && query->n > 0 && k >= 2 &&
-                (query->alpha + 1) * nb <= INT32_MAX;
-#else
-    int lanes = 0;
+    size_t nb = query->blocks, width = 0, vec = 0;
+    lanes_fn run = NULL;
+#ifdef EDIT_X86
+    if (query->kernel == EDIT_KERNEL_AVX512)
+        run = lanes8_distance, width = 8, vec = 64;
+    else if (query->kernel == EDIT_KERNEL_AVX2)
+        run = lanes4_distance, width = 4, vec = 32;
 #endif
-    if (!lanes) {
+    if (!run || query->n == 0 || k < 2 || (query->alpha + 1) * nb > INT32_MAX) {
         for (size_t i = 0; i < k; i++) {
             out[i] = edit_query_distance(query, t[i], m[i]);
             if (out[i] == SIZE_MAX)
@@ -412,13 +565,13 @@ int edit_query_distances(const edit_query *query, const uint16_t *const *t,
         }
         return 0;
     }
-#ifdef EDIT_LANES
     size_t maxm = 0;
     for (size_t i = 0; i < k; i++)
         if (m[i] > maxm)
             maxm = m[i];
-    uint32_t *sym = malloc((maxm ? maxm : 1) * 8 * sizeof *sym); /* [maxm][8] */
-    __m512i *state = aligned_alloc(64, 2 * nb * sizeof *state);    /* pv [B], mv [B] */
+    uint32_t *sym = malloc((maxm ? maxm : 1) * width * sizeof *sym); /* [maxm][width] */
+    /* pv [B], mv [B], and for AVX2 two columns' masks [B4] each */
+    void *state = aligned_alloc(64, (2 * nb + 2 * ((nb + 3) & ~(size_t)3)) * vec);
     if (!sym || !state) {
         free(sym);
         free(state);
@@ -426,31 +579,30 @@ int edit_query_distances(const edit_query *query, const uint16_t *const *t,
     }
     uint32_t scale = query->peq_t ? 1 : (uint32_t)nb;
     uint32_t absent = (uint32_t)query->alpha * scale;
-    for (size_t base = 0; base < k; base += 8) {
-        size_t lanes_used = k - base < 8 ? k - base : 8;
+    for (size_t base = 0; base < k; base += width) {
+        size_t used = k - base < width ? k - base : width;
         int64_t len[8] = {0};
         size_t gm = 0, d[8];
-        for (size_t l = 0; l < lanes_used; l++) {
+        for (size_t l = 0; l < used; l++) {
             len[l] = (int64_t)m[base + l];
             if (m[base + l] > gm)
                 gm = m[base + l];
         }
-        for (size_t l = 0; l < 8; l++) {
-            const uint16_t *s = l < lanes_used ? t[base + l] : NULL;
+        for (size_t l = 0; l < width; l++) {
+            const uint16_t *s = l < used ? t[base + l] : NULL;
             size_t ml = (size_t)len[l], j = 0;
             for (; j < ml; j++)
-                sym[8 * j + l] = query_symbol(query, s[j]) * scale;
+                sym[width * j + l] = query_symbol(query, s[j]) * scale;
             for (; j < gm; j++)
-                sym[8 * j + l] = absent;
+                sym[width * j + l] = absent;
         }
-        lanes_distance(query, sym, gm, len, state, state + nb, d);
-        for (size_t l = 0; l < lanes_used; l++)
+        run(query, sym, gm, len, state, d);
+        for (size_t l = 0; l < used; l++)
             out[base + l] = d[l];
     }
     free(sym);
     free(state);
     return 0;
-#endif
 }
 
 /* ------------------------------------------------------ pair helpers ---- */

@@ -35,6 +35,27 @@ void edit_query_free(edit_query *query); /* accepts NULL */
 int edit_query_distances(const edit_query *query, const uint16_t *const *t,
                          const size_t *m, size_t k, size_t *out, gm_error *err);
 
+/* Kernels behind the queries. AUTO picks, when a query is made: the DP under
+ * GM_REFERENCE=1, else the fastest this CPU runs (checked at run time, so a
+ * binary built elsewhere still works). AVX512 runs eight strings at once
+ * (AVX-512F + VBMI2), AVX2 four; SCALAR is the one-string bit-parallel loop
+ * (edit_query_distance always uses it unless the kernel is DP). */
+typedef enum edit_kernel {
+    EDIT_KERNEL_AUTO = 0,
+    EDIT_KERNEL_AVX512,
+    EDIT_KERNEL_AVX2,
+    EDIT_KERNEL_SCALAR,
+    EDIT_KERNEL_DP,
+} edit_kernel;
+
+const char *edit_kernel_name(edit_kernel k);   /* "avx512", ..., "auto" */
+int edit_kernel_available(edit_kernel k);       /* 1 if this CPU runs it */
+/* The kernel for queries made from now on (for tests and benchmarks; call it
+ * before starting threads). Returns 0, or -1 when k is not available here. */
+int edit_kernel_select(edit_kernel k);
+/* What a query made now would run: never AUTO. */
+edit_kernel edit_kernel_current(void);
+
 /* One-shot distance through the bit-parallel path. SIZE_MAX only when
  * allocation fails. */
 size_t edit_distance(const uint16_t *a, size_t n, const uint16_t *b, size_t m);

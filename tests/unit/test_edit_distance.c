@@ -217,7 +217,7 @@ static void test_random(void)
 
 /* Batch distances: every k around the lane count, mixed lengths (0 too),
  * alphabets on both the permute (<= 15 symbols) and the gather path. */
-static void test_batch(void)
+static void test_batch(const char *kname)
 {
     enum { K = 40, N = 700 };
     uint16_t *buf = malloc((size_t)K * N * sizeof *buf), *q = malloc(N * sizeof *q);
@@ -259,8 +259,8 @@ static void test_batch(void)
             edit_query_free(qy);
         }
     }
-    CHECK(bad == 0, "edit_query_distances, k = 1..40, alphabets 1..65536: %d pairs agree with the DP%s%s",
-          pairs, bad ? "; first: " : "", first);
+    CHECK(bad == 0, "[%s] edit_query_distances, k = 1..40, alphabets 1..65536: %d pairs agree with the DP%s%s",
+          kname, pairs, bad ? "; first: " : "", first);
     free(buf);
     free(q);
 }
@@ -282,7 +282,7 @@ static size_t pathway(uint16_t *s, size_t cap, const int *base, int jitter)
     return n;
 }
 
-static void test_pairs(void)
+static void test_pairs(const char *kname)
 {
     enum { S = 37, N = 600 };
     uint16_t *buf = malloc((size_t)S * N * sizeof *buf);
@@ -306,7 +306,7 @@ static void test_pairs(void)
         double got = -1;
         gm_error err = {0};
         int rc = edit_pairs_sum(s, len, S, threads[ti], &got, &err);
-        CHECK(rc == 0 && got == want, "edit_pairs_sum, %d threads: %.0f, DP %.0f", threads[ti], got, want);
+        CHECK(rc == 0 && got == want, "[%s] edit_pairs_sum, %d threads: %.0f, DP %.0f", kname, threads[ti], got, want);
     }
     double zero = -1;
     CHECK(edit_pairs_sum(s, len, 1, 2, &zero, NULL) == 0 && zero == 0, "edit_pairs_sum of one string is 0");
@@ -321,7 +321,7 @@ static void test_pairs(void)
         for (size_t j = 12; j < S; j++)
             cwant += (double)edit_distance_dp(s[i], len[i], s[j], len[j]);
     CHECK(edit_cross_sum(s, len, 12, s + 12, len + 12, S - 12, 2, &cgot, NULL) == 0 && cgot == cwant,
-          "edit_cross_sum 12 x 25, 2 threads: %.0f, DP %.0f", cgot, cwant);
+          "[%s] edit_cross_sum 12 x 25, 2 threads: %.0f, DP %.0f", kname, cgot, cwant);
 
     /* listed pairs: 700 random pairs, runs of equal first index and not */
     enum { P = 700 };
@@ -338,7 +338,7 @@ static void test_pairs(void)
             if (rc != 0 || dist[k] != edit_distance_dp(s[pi[k]], len[pi[k]], s[pj[k]], len[pj[k]]))
                 bad++;
     }
-    CHECK(bad == 0, "edit_pairs_list, 700 pairs, 1 and 2 threads: %d disagree with the DP", bad);
+    CHECK(bad == 0, "[%s] edit_pairs_list, 700 pairs, 1 and 2 threads: %d disagree with the DP", kname, bad);
     free(buf);
 }
 
@@ -346,6 +346,8 @@ static void test_pairs(void)
 static void test_reference_switch(void)
 {
     setenv("GM_REFERENCE", "1", 1);
+    CHECK(edit_kernel_current() == EDIT_KERNEL_DP, "GM_REFERENCE=1 makes the DP the current kernel (%s)",
+          edit_kernel_name(edit_kernel_current()));
     uint16_t a[300], b[300];
     rng_state = 99;
     tally t = {0};
@@ -370,8 +372,21 @@ int main(void)
     test_dp_known();
     test_edges();
     test_random();
-    test_batch();
-    test_pairs();
+    /* the batch paths on every kernel this CPU runs */
+    edit_kernel kernels[] = {EDIT_KERNEL_AVX512, EDIT_KERNEL_AVX2, EDIT_KERNEL_SCALAR, EDIT_KERNEL_DP};
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
+        if (edit_kernel_select(kernels[i]) != 0) {
+            printf("# kernel %s: not available on this CPU, not tested\n", edit_kernel_name(kernels[i]));
+            continue;
+        }
+        CHECK(edit_kernel_current() == kernels[i], "kernel %s selected", edit_kernel_name(kernels[i]));
+        test_batch(edit_kernel_name(kernels[i]));
+        test_pairs(edit_kernel_name(kernels[i]));
+    }
+    CHECK(edit_kernel_select((edit_kernel)99) == -1, "an unknown kernel is refused");
+    CHECK(edit_kernel_select(EDIT_KERNEL_AUTO) == 0 && edit_kernel_current() != EDIT_KERNEL_AUTO &&
+          edit_kernel_current() != EDIT_KERNEL_DP,
+          "auto picks a bit-parallel kernel without GM_REFERENCE (%s)", edit_kernel_name(edit_kernel_current()));
     test_reference_switch();
     return test_status();
 }
