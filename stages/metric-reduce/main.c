@@ -72,7 +72,7 @@ static const cli_program program = {
                "  # or in two phases, the pairwise work spread by GNU parallel:\n"
                NAME " --membership-only paths/*.mpk.lz4 -o members.mpk\n"
                "parallel " NAME " --membership members.mpk {} -o {.}.metrics ::: paths/*.mpk.lz4\n"
-               "cat members.mpk paths/*.metrics > metrics.mpk",
+               "cat members.mpk paths/*.metrics > metrics-parallel.mpk",
     .options = options,
 };
 

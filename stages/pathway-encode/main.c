@@ -43,7 +43,7 @@ static const cli_program program = {
                "the cosines of consecutive routing embeddings e_l = W_l^T g_l, the consistency "
                "C (as the paper prints it) and S = 1 - C, and the mean routing entropy. "
                "Other record types pass through unchanged.",
-    .example = "reader --tokens data.bin --domain math | router-trace --model ckpt/step5000 \\\n"
+    .example = "reader --domain math --sample 8 --seed 1 math.npy | router-trace --model ckpt/step5000 \\\n"
                "  | pathway-encode --model ckpt/step5000 --threshold 0.7 -o paths/step5000.mpk.lz4",
     .options = options,
 };

@@ -173,3 +173,14 @@ check "hand groups: z0 memorized at step 20, the others never" \
   grep -q '"id":"z0","domain":"z","mem_step":20,"group":"z@20"' "$TMP/hand.out"
 $REF metrics "$TMP/hand.jsonl" >"$TMP/hand.ref"
 check "hand case: same as the reference" $REF compare "$TMP/hand.ref" "$TMP/hand.out"
+
+# the --help examples, run as printed (the one-shot and the two-phase with GNU
+# parallel), on LZ4 pathway files; both give the same metric records
+mkdir -p "$TMP/ex/paths"
+for f in "$TMP"/pw/step*.jsonl; do b=$(basename "$f" .jsonl); $DUMP --from-json -o "$TMP/ex/paths/$b.mpk.lz4" "$f"; done
+example=$($MR --help | sed -n '/^Example:/,/^$/p' | sed '1d;/^$/d')
+check_sh "the --help examples run as printed" "cd $TMP/ex && PATH=$BIN:\$PATH && $example"
+check_sh "the two-phase run gives the same records as the one-shot run" \
+  "diff <($DUMP $TMP/ex/metrics.mpk | grep -v '\"type\":\"header\"' | sort) <($DUMP $TMP/ex/metrics-parallel.mpk | grep -v '\"type\":\"header\"' | sort)"
+check_sh "... and they are the same as the uncompressed run's" \
+  "diff <($DUMP $TMP/ex/metrics.mpk | tail -n +2) $TMP/t1"

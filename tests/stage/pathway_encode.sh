@@ -101,3 +101,18 @@ must_fail "the error names the record" 1 "neg.mpk: record 2 at byte" "$PE --mode
 mkbad notopk "del r['topk_mean']"
 must_fail "--weights topk without topk_mean" 1 "no topk_mean" \
   "$PE --model $TMP/ck/step600 --weights topk $TMP/notopk.mpk"
+
+# the --help example, run as printed, on a generated checkpoint and token rows;
+# the trace router-trace made goes through the reference too
+mkdir -p "$TMP/ex/ckpt" "$TMP/ex/paths"
+$GEN --hidden 48 --layers 4 --heads 4 --ffn 16 --experts 16 --top-k 2 --vocab 64 --seed 9 \
+  "$TMP/ex/ckpt/step5000" || echo "not ok - gen-checkpoint failed"
+$PY -c "import numpy as np; np.save('$TMP/ex/math.npy', np.random.default_rng(1).integers(0, 64, (12, 10)).astype(np.uint32))"
+example=$($PE --help | sed -n '/^Example:/,/^$/p' | sed '1d;/^$/d')
+check_sh "the --help example runs as printed" "cd $TMP/ex && PATH=$BIN:\$PATH && $example"
+check_sh "it wrote 8 pathway records" "[ \$($DUMP $TMP/ex/paths/step5000.mpk.lz4 | grep -c '\"type\":\"pathway\"') = 8 ]"
+(cd "$TMP/ex" && PATH=$BIN:$PATH && $BIN/reader --domain math --sample 8 --seed 1 math.npy \
+  | $BIN/router-trace --model ckpt/step5000 | $DUMP >tr.jsonl)
+$REF pathway "$TMP/ex/tr.jsonl" "$TMP/ex/ckpt/step5000" >"$TMP/ex/ref.jsonl"
+$DUMP "$TMP/ex/paths/step5000.mpk.lz4" >"$TMP/ex/c.jsonl"
+check "router-trace's traces: pathway-encode matches the reference" $REF compare "$TMP/ex/ref.jsonl" "$TMP/ex/c.jsonl"
