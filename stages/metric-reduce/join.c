@@ -415,13 +415,17 @@ int study_add_membership(study *st, const msgpack_object *rec, gm_error *err)
         goto done;
     }
     /* the sample's losses, as a row of the loss matrix */
-    double *loss = realloc(st->loss, (st->n_samples + 1) * n_steps * sizeof *loss);
-    if (!loss) {
-        gm_fail(err, GM_ENOMEM, "out of memory");
-        goto done;
+    if (st->n_samples == st->cap_loss) {
+        size_t cap = st->cap_loss ? 2 * st->cap_loss : 256;
+        double *loss = realloc(st->loss, cap * n_steps * sizeof *loss);
+        if (!loss) {
+            gm_fail(err, GM_ENOMEM, "out of memory for the losses of %zu samples", cap);
+            goto done;
+        }
+        st->loss = loss;
+        st->cap_loss = cap;
     }
-    st->loss = loss;
-    memcpy(loss + st->n_samples * n_steps, losses, n_steps * sizeof *loss);
+    memcpy(st->loss + st->n_samples * n_steps, losses, n_steps * sizeof *st->loss);
     char *own = id;
     id = NULL;
     if (sample_add(st, own, d, err))

@@ -63,6 +63,7 @@ typedef struct study {
     int64_t *loss_steps;          /* [T] */
     size_t n_loss_steps;
     double *loss;                 /* [n_samples, T], NaN: nil */
+    size_t cap_loss;              /* rows allocated (membership mode) */
     /* what every pathway record must agree on */
     int64_t L, E;
     double threshold;

@@ -87,6 +87,9 @@ for r in map(json.loads, open('$TMP/s1.jsonl')):
     assert abs(r['distance_mean'] - e['distance_mean']) <= 4 * r['distance_se'], (r, e['distance_mean'])
     assert all(abs(a - b) < 3 for a, b in zip(r['layer_distance'], e['layer_distance'])), r
 assert n >= 20, n"
+for f in $P; do $MR --pairs 150 --seed 9 --membership "$TMP/members.mpk" "$f"; done | $DUMP | grep '"type":"metric"' | sort >"$TMP/s4"
+check_sh "sampled pairs: per-checkpoint runs draw the same pairs as the one-shot run" \
+  "diff <(grep '\"type\":\"metric\"' $TMP/s1.jsonl | sort) $TMP/s4"
 check_sh "sampling is reproducible with a seed, whatever the threads" "diff <(tail -n +2 $TMP/s1.jsonl) <(tail -n +2 $TMP/s2.jsonl)"
 check_sh "another seed draws other pairs" "! diff -q <(grep metric $TMP/s1.jsonl) <(grep metric $TMP/s3.jsonl)"
 
