@@ -16,6 +16,8 @@ static const struct {
     {"trace", "probs", SCHEMA_F32},
     {"pathway", "layer_counts", SCHEMA_U16},
     {"pathway", "cosines", SCHEMA_F64},
+    {"membership", "steps", SCHEMA_U32},
+    {"membership", "losses", SCHEMA_F64},
     {"metric", "layer_distance", SCHEMA_F64},
 };
 
