@@ -381,7 +381,16 @@ int main(int argc, char **argv)
            "length mean %.0f min %zu max %zu %s, mean distance %.1f over %zu pairs; "
            "all methods agree\n",
            n, tau, (long long)seed, (double)totlen / (double)n, minlen, maxlen, experts ? "expert symbols" : "chars", sum_edlib / (double)np, np);
-    printf("best of %d rounds, each at least %.2f s\n", rounds, min_time);
+    double load = -1;
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (la) {
+        if (fscanf(la, "%lf", &load) != 1)
+            load = -1;
+        fclose(la);
+    }
+    printf("best of %d rounds, each at least %.2f s; %ld processors, load average %.2f "
+           "(other processes share them: best of rounds keeps the least disturbed run)\n",
+           rounds, min_time, sysconf(_SC_NPROCESSORS_ONLN), load);
     printf("%-36s %7s %9s %12s %9s %9s\n", "method", "threads", "pairs", "pairs/s", "x DP", "x edlib");
     for (int r = 0; r < nrows; r++) {
         double dp = 0, ed = 0;

@@ -4,6 +4,7 @@
  * against sums of DP distances, with 1, 2 and all threads.
  * The kernel is tested whatever GM_REFERENCE says (it is unset here, then set
  * for the section that checks the switch). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,52 @@ static void test_pairs(const char *kname)
     free(buf);
 }
 
+/* One query shared by two threads at once (the header says it may be). */
+typedef struct shared_arg {
+    const edit_query *q;
+    const uint16_t *const *t;
+    const size_t *m;
+    size_t k;
+    size_t out[24];
+    int rc;
+} shared_arg;
+
+static void *shared_worker(void *p)
+{
+    shared_arg *a = p;
+    for (int rep = 0; rep < 20 && a->rc == 0; rep++)
+        a->rc = edit_query_distances(a->q, a->t, a->m, a->k, a->out, NULL);
+    return NULL;
+}
+
+static void test_shared_query(void)
+{
+    enum { K = 24, N = 300 };
+    uint16_t q[N], buf[K][N];
+    const uint16_t *t[K];
+    size_t m[K];
+    rng_state = 31337;
+    fill_random(q, N, 12, 0);
+    for (size_t i = 0; i < K; i++) {
+        m[i] = mutate(q, N, buf[i], N, 5 + i * 4, 12);
+        t[i] = buf[i];
+    }
+    edit_query *qy = edit_query_create(q, N);
+    shared_arg a[2] = {{qy, t, m, K, {0}, 0}, {qy, t, m, K, {0}, 0}};
+    pthread_t tid;
+    int started = qy && pthread_create(&tid, NULL, shared_worker, &a[1]) == 0;
+    shared_worker(&a[0]);
+    if (started)
+        pthread_join(tid, NULL);
+    int bad = !started;
+    for (size_t i = 0; i < K; i++) {
+        size_t want = edit_distance_dp(q, N, t[i], m[i]);
+        bad += a[0].rc != 0 || a[1].rc != 0 || a[0].out[i] != want || a[1].out[i] != want;
+    }
+    CHECK(bad == 0, "one query used by two threads at once: %d of %d distances wrong", bad, 2 * K);
+    edit_query_free(qy);
+}
+
 /* GM_REFERENCE=1: the same answers through the DP (queries read it when made). */
 static void test_reference_switch(void)
 {
@@ -387,6 +434,7 @@ int main(void)
     CHECK(edit_kernel_select(EDIT_KERNEL_AUTO) == 0 && edit_kernel_current() != EDIT_KERNEL_AUTO &&
           edit_kernel_current() != EDIT_KERNEL_DP,
           "auto picks a bit-parallel kernel without GM_REFERENCE (%s)", edit_kernel_name(edit_kernel_current()));
+    test_shared_query();
     test_reference_switch();
     return test_status();
 }
