@@ -11,7 +11,7 @@
 #include "gemm.h"
 #include "vecmath.h"
 
-enum { BQ = 128 }; /* query rows per block (forward.c sizes f->scores to match) */
+enum { BQ = FW_ATTN_BLOCK }; /* query rows per attention block */
 
 /* RoPE rotate-half on one head row x [Dh] at a position:
  * y_i = x_i cos - x_{i+Dh/2} sin, y_{i+Dh/2} = x_{i+Dh/2} cos + x_i sin. */

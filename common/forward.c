@@ -237,8 +237,8 @@ static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *e
                            (long long)T);
         }
     }
-    /* one query block of attention scores: [Bq, Tmax] */
-    int64_t need = 128 * Tmax;
+    /* one query block of attention scores: [FW_ATTN_BLOCK, Tmax] */
+    int64_t need = FW_ATTN_BLOCK * Tmax;
     if (need > f->cap_scores) {
         free(f->scores);
         f->scores = malloc((size_t)need * sizeof(float));

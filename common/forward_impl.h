@@ -10,6 +10,8 @@
 
 #include "forward.h"
 
+enum { FW_ATTN_BLOCK = 256 }; /* query rows per attention block (scores: [block, Tmax]) */
+
 struct forward {
     const model *m;
     forward_opts o;
@@ -29,7 +31,7 @@ struct forward {
     float *q;                    /* [T, D]    queries (H heads of Dh) */
     float *k, *v;                /* [T, Dkv]  keys, values (H_kv heads) */
     float *att;                  /* [T, D]    attention output, heads concatenated */
-    float *scores;               /* [Bq, Tmax] one query block's attention rows */
+    float *scores;               /* [FW_ATTN_BLOCK, Tmax] one query block's attention rows */
     int64_t cap_scores;
     float *logits;               /* [T, E]    router logits, then softmax */
     int *topk_id;                /* [T, K] */

@@ -156,13 +156,14 @@ int main(int argc, char **argv)
                     goto fail;
                 }
                 if (trace_batch_full(batch)) {
-                    size_t n = trace_batch_size(batch);
+                    done += trace_batch_size(batch);
                     if (trace_batch_flush(batch, w, &err))
                         goto fail;
-                    cli_progress_update(&prog, done += n);
+                    cli_progress_update(&prog, done);
                 }
             } else {
                 /* keep the stream's order: finish the samples before this record */
+                done += trace_batch_size(batch);
                 if (trace_batch_flush(batch, w, &err) || record_writer_copy(w, rec, &err))
                     goto fail;
             }
