@@ -5,6 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Messages quote input (tensor names, JSON keys, ids): a control byte there
+ * must not break the one-line contract of error.h, so it becomes '?'. */
+static void msg_one_line(char *p)
+{
+    for (; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
 int gm_fail(gm_error *e, int code, const char *fmt, ...)
 {
     if (!e)
@@ -14,6 +23,7 @@ int gm_fail(gm_error *e, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    msg_one_line(e->msg);
     return -1;
 }
 
@@ -30,6 +40,7 @@ void gm_error_where(gm_error *e, const char *fmt, ...)
     vsnprintf(where, sizeof where, fmt, ap);
     va_end(ap);
     snprintf(e->msg + used, sizeof e->msg - used, " (%s)", where);
+    msg_one_line(e->msg + used);
 }
 
 const char *gm_code_name(int code)

@@ -180,7 +180,12 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
                 size_t n = k->via.str.size < sizeof kbuf - 1 ? k->via.str.size : sizeof kbuf - 1;
                 memcpy(kbuf, k->via.str.ptr, n);
                 kbuf[n] = 0;
-            } else { /* JSON keys are strings: render a non-string key as its JSON text */
+            } else if (k->type == MSGPACK_OBJECT_ARRAY || k->type == MSGPACK_OBJECT_MAP) {
+                /* a container key is not rendered: escaping nested keys once per level
+                 * grows the text as 2^depth (a 1.5 KB stream printed gigabytes) */
+                put_string(s, k->type == MSGPACK_OBJECT_MAP ? "$map-key" : "$array-key",
+                           k->type == MSGPACK_OBJECT_MAP ? 8 : 10);
+            } else { /* JSON keys are strings: render a scalar key as its JSON text */
                 strbuf ks = {0};
                 put_object(&ks, k, inner, NULL, brief);
                 put_string(s, ks.data ? ks.data : "", ks.len);

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# make-inputs.sh DIR: write the bad inputs of tests/bad/cases.txt into DIR,
+# each made from a real, valid file (written by the stages themselves or by
+# gen-checkpoint) with one thing broken, so that each case tests exactly the
+# check it names. Needs GM_BIN and GM_TOOLS (tests/stage/bad_inputs.sh sets
+# them). It does not run the cases. Spec: issue 7 "A catalogue of bad inputs".
+set -euo pipefail
+D=${1:?usage: make-inputs.sh DIR}
+BIN=${GM_BIN:?} TOOLS=${GM_TOOLS:?}
+PY=/usr/bin/python3
+mkdir -p "$D"
+cd "$D"
+
+# ---- valid material ----------------------------------------------------
+tiny="--hidden 8 --layers 4 --heads 2 --ffn 4 --experts 4 --top-k 2 --vocab 32 --max-pos 64"
+"$TOOLS/gen-checkpoint" $tiny ck >/dev/null
+"$TOOLS/gen-checkpoint" $tiny --shards 2 ck-sharded >/dev/null
+printf '{"id":"a","domain":"math","tokens":[1,2,3,4,5]}\n{"id":"b","domain":"math","tokens":[6,7,8,9]}\n{"id":"c","domain":"code","tokens":[10,11,12]}\n' >samples.jsonl
+"$BIN/reader" samples.jsonl -o samples.mpk
+"$BIN/reader" samples.jsonl -o samples.mpk.lz4
+"$BIN/router-trace" -j 1 --model ck samples.mpk -o traces.mpk
+mkdir -p step1 step2
+for s in step1 step2; do cp ck/config.json ck/model.safetensors "$s/"; done
+"$BIN/router-trace" -j 1 --model step1 samples.mpk | "$BIN/pathway-encode" --model step1 -o paths1.mpk
+"$BIN/router-trace" -j 1 --model step2 samples.mpk | "$BIN/pathway-encode" --model step2 -o paths2.mpk
+"$BIN/metric-reduce" paths1.mpk paths2.mpk -o metrics.mpk
+
+# ---- record streams ------------------------------------------------------
+: >empty.mpk
+printf '\xc1 hello' >not-msgpack.mpk
+size=$(stat -c %s samples.mpk)
+head -c $((size - 3)) samples.mpk >truncated.mpk
+"$BIN/dump" samples.mpk | sed '1s/"schema_version":1/"schema_version":99/' | "$BIN/dump" --from-json -o version99.mpk
+"$BIN/dump" samples.mpk | sed '1s/"format":"grokmon"/"format":"other"/' | "$BIN/dump" --from-json -o other-format.mpk
+# the header is the stream's first msgpack object; the first sample map starts
+# one byte (its fixmap marker) before its "type" key
+hdr=$($PY -c "print(open('samples.mpk','rb').read().index(b'\xa4type\xa6sample') - 1)")
+tail -c +$((hdr + 1)) samples.mpk >no-header.mpk
+# a header, then a record that declares 2^32-1 map entries and ends
+{ head -c "$hdr" samples.mpk; printf '\xdf\xff\xff\xff\xff\xa4type'; } >huge-map.mpk
+$PY - <<'PY'
+b = bytearray(open('samples.mpk.lz4', 'rb').read())
+b[len(b) // 2] ^= 0x5a
+open('flipped.mpk.lz4', 'wb').write(b)
+PY
+size=$(stat -c %s samples.mpk.lz4)
+head -c $((size - 6)) samples.mpk.lz4 >truncated.mpk.lz4
+# a sample record without tokens, and one with a token id past the vocabulary (32)
+"$BIN/dump" samples.mpk | sed '2s/,"tokens":\[[0-9,]*\]//' | "$BIN/dump" --from-json -o no-tokens.mpk
+"$BIN/dump" samples.mpk | sed '3s/"tokens":\[6,7,8,9\]/"tokens":[6,7,32,9]/' | "$BIN/dump" --from-json -o token-past-vocab.mpk
+# a trace whose router_mean has one value too few for L x E
+"$BIN/dump" traces.mpk | $PY -c "
+import json, sys
+for i, line in enumerate(sys.stdin):
+    r = json.loads(line)
+    if r.get('type') == 'trace' and i == 1:
+        r['router_mean'] = r['router_mean'][:-1]
+    print(json.dumps(r))" | "$BIN/dump" --from-json -o short-router-mean.mpk
+# checkpoint 2 lacks sample c
+"$BIN/dump" paths2.mpk | grep -v '"id":"c"' | "$BIN/dump" --from-json -o paths2-missing.mpk
+# JSON Lines and .npy token data
+printf '{"id":"a","tokens":[1,2]}\n{"id":"b","tokens":[1,"x"]}\n' >bad-token.jsonl
+printf '{"id":"a","tokens":[1,2]}\n{"id":"a","tokens":[3]}\n' >repeated-id.jsonl
+printf '{"id":"a","tokens":[1,2,99]}\n' >past-vocab.jsonl
+$PY - <<'PY'
+import numpy as np, struct
+np.save('fortran.npy', np.asfortranarray(np.arange(6, dtype='<u2').reshape(2, 3)))
+np.save('float.npy', np.zeros(4, dtype='<f4'))
+b = open('float.npy', 'rb').read()
+# a header key holding a newline: the message must still be one line
+h = b"{'descr': '<u2', 'fortran_order': False, 'shape': (4,), 'x\n': 1, }"
+h += b' ' * (-(10 + len(h) + 1) % 64) + b'\n'
+open('newline-key.npy', 'wb').write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h)) + h + bytes(8))
+b = bytearray(open('fortran.npy', 'rb').read()); b[8] = 0xff; b[9] = 0x7f
+open('npy-header-past-file.npy', 'wb').write(b)
+np.arange(20, dtype='<u2').tofile('tokens.u16')
+np.array([3, 1, 4, 1, 5, 9, 99, 6], dtype='<u4').tofile('global-indices.u32')
+PY
+
+# ---- checkpoints: one thing wrong in each ------------------------------
+ck_copy() { rm -rf "$1"; mkdir -p "$1"; cp ck/config.json ck/model.safetensors "$1/"; }
+# rewrite the safetensors JSON header with a Python function of the dict
+st_edit() { # DIR 'python statements on h (the header dict)' [data bytes to drop]
+  $PY - "$1/model.safetensors" "$2" "${3:-0}" <<'PY'
+import json, struct, sys
+path, code, drop = sys.argv[1], sys.argv[2], int(sys.argv[3])
+b = open(path, 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+h = json.loads(b[8:8 + n])
+data = b[8 + n:]
+exec(code)
+t = json.dumps(h).encode()
+t += b' ' * (-len(t) % 8)
+open(path, 'wb').write(struct.pack('<Q', len(t)) + t + data[:len(data) - drop])
+PY
+}
+ck_copy ck-header-past-end
+$PY - ck-header-past-end/model.safetensors <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+b[:8] = struct.pack('<Q', len(b) + 100)
+open(sys.argv[1], 'wb').write(b)
+PY
+ck_copy ck-overlap
+st_edit ck-overlap "
+a, b = 'model.layers.0.input_layernorm.weight', 'model.layers.0.post_attention_layernorm.weight'
+h[b]['data_offsets'] = [h[a]['data_offsets'][0] + 4, h[a]['data_offsets'][1] + 4]"
+ck_copy ck-out-of-range
+st_edit ck-out-of-range "pass" 4
+ck_copy ck-dtype
+st_edit ck-dtype "h['model.norm.weight']['dtype'] = 'Q4_K'"
+ck_copy ck-int-dtype
+st_edit ck-int-dtype "t = h['model.norm.weight']; t['dtype'] = 'I32'"
+ck_copy ck-shape
+st_edit ck-shape "
+t = h['model.layers.2.mlp.gate.weight']; t['shape'] = [8, 4]"
+ck_copy ck-missing-tensor
+st_edit ck-missing-tensor "
+t = h.pop('model.layers.3.self_attn.k_norm.weight'); h['model.layers.3.self_attn.k_nrm.weight'] = t"
+ck_copy ck-config-missing
+$PY -c "
+import json; p = 'ck-config-missing/config.json'; c = json.load(open(p)); del c['num_experts']; json.dump(c, open(p, 'w'))"
+ck_copy ck-config-negative
+$PY -c "
+import json; p = 'ck-config-negative/config.json'; c = json.load(open(p)); c['hidden_size'] = -8; json.dump(c, open(p, 'w'))"
+ck_copy ck-config-topk
+$PY -c "
+import json; p = 'ck-config-topk/config.json'; c = json.load(open(p)); c['num_experts_per_tok'] = 9; json.dump(c, open(p, 'w'))"
+ck_copy ck-config-json
+printf '{"model_type": "olmoe", "hidden_size": 8,\n  "num_hidden_layers": 4 "heads": 2}\n' >ck-config-json/config.json
+ck_copy ck-config-scaling
+$PY -c "
+import json; p = 'ck-config-scaling/config.json'; c = json.load(open(p)); c['rope_scaling'] = {'type': 'linear', 'factor': 2.0}; json.dump(c, open(p, 'w'))"
+rm -rf ck-no-weights; mkdir ck-no-weights; cp ck/config.json ck-no-weights/
+rm -rf ck-index-escape; cp -r ck-sharded ck-index-escape
+$PY -c "
+import json; p = 'ck-index-escape/model.safetensors.index.json'; x = json.load(open(p))
+x['weight_map']['model.norm.weight'] = '../ck/model.safetensors'; json.dump(x, open(p, 'w'))"
+rm -rf ck-index-missing-shard; cp -r ck-sharded ck-index-missing-shard
+rm ck-index-missing-shard/model-00002-of-00002.safetensors
+
+# ---- accuracy CSVs -----------------------------------------------------
+printf 'step,accuracy\n1,0.5\n2,0.7\n' >acc-no-domain.csv
+printf 'step,domain,accuracy\n1,math,0.5\n2,math,"0.7\n' >acc-quote.csv
+printf 'step,domain,accuracy\n1,math,0.5\n2,math\n' >acc-short-row.csv
+printf 'step,domain,accuracy\n1,math,0.5\n7,math,0.7\n' >acc-unknown-step.csv

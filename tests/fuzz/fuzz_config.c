@@ -1,0 +1,35 @@
+/* fuzz_config: hf_config_read (common/hf_config.c) on arbitrary bytes as
+ * config.json. On success the config must be one the forward pass can
+ * compute (hf_config.h): positive sizes, D = H x Dh with Dh even, H a
+ * multiple of H_kv, K <= E, positive finite eps and theta. Spec: olmoe.md
+ * "Shape". It does not open weights (fuzz_safetensors does). */
+#include <math.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "hf_config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char path[64];
+    int fd = fuzz_file(data, size, path, sizeof path);
+    if (fd < 0)
+        return 0;
+    gm_error err = {0};
+    model_config c;
+    memset(&c, 0xa5, sizeof c);
+    if (hf_config_read(path, &c, &err) < 0) {
+        FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+    } else {
+        FUZZ_ASSERT(c.D > 0 && c.L > 0 && c.H > 0 && c.H_kv > 0 && c.F > 0);
+        FUZZ_ASSERT(c.E > 0 && c.K > 0 && c.V > 0 && c.max_pos > 0);
+        FUZZ_ASSERT(c.Dh * c.H == c.D && c.Dh % 2 == 0);
+        FUZZ_ASSERT(c.H % c.H_kv == 0 && c.K <= c.E);
+        FUZZ_ASSERT(c.rms_eps > 0 && isfinite(c.rms_eps));
+        FUZZ_ASSERT(c.rope_theta > 0 && isfinite(c.rope_theta));
+        FUZZ_ASSERT(c.clip_qkv >= 0 && isfinite(c.clip_qkv));
+        FUZZ_ASSERT(memchr(c.model_type, 0, sizeof c.model_type) != NULL);
+    }
+    fuzz_file_close(fd);
+    return 0;
+}
