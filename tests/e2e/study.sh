@@ -161,3 +161,27 @@ check "--sshloginfile" bash -c "cd '$TMP' && PARALLEL_SSH='$TMP/fakessh' '$STUDY
   --data data/data.conf --out s6 --sshloginfile nodes.txt >s6.out 2>s6.err"
 check "--sshloginfile: its machines ran the jobs" bash -c "grep -qx nodeC '$TMP/ssh.log' && grep -qx nodeD '$TMP/ssh.log' && ! grep -q nodeA '$TMP/ssh.log'"
 same_file "--sshloginfile: the same summary" "$TMP/s1.out" "$TMP/s6.out"
+
+# Phase 2/3 options on a finished study: the groups change, so every checkpoint's metrics are
+# redone (phase 1 is not); thresholds go only to the membership run.
+cp -r "$TMP/s1" "$TMP/s7"
+printf 'step,domain,accuracy\n1000,math,0.1\n2000,math,0.3\n3000,math,0.6\n4000,math,0.8\n' >"$TMP/acc.csv"
+check "--reduce-args and --accuracy on a finished study" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
+  --data data/data.conf --out s7 --reduce-args \"--eps 5.5 --eps-domain 'code=5.6' --pairs 30 --seed 2\" --accuracy acc.csv >s7.out 2>s7.err"
+check "phase 1 not redone" grep -q 'phase 1: all 4 checkpoints done before' "$TMP/s7.err"
+check "new groups: every checkpoint's metrics redone" grep -q 'pairwise metrics for 4 of 4 checkpoints' "$TMP/s7.err"
+check "the given eps per domain" bash -c "$D '$TMP/s7/members.mpk' | grep '\"type\":\"calibration\"' | grep -q '\"domain\":\"code\",\"eps\":5.5999'"
+check "sampled pairs" bash -c "$D '$TMP/s7/metrics.mpk' | grep '\"type\":\"metric\"' | grep -q '\"pairs\":30,\"sampled\":true'"
+check "the accuracy correlations in the summary" grep -qi 'pearson' "$TMP/s7.out"
+check "back to the defaults" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s7 >s7b.out 2>s7b.err"
+same_records "back to the defaults: the first run's metrics" "$TMP/s7/metrics.mpk" "$TMP/s1/metrics.mpk" "$TMP/s7/" "$TMP/s1/"
+same_file "back to the defaults: the first run's summary" "$TMP/s1.out" "$TMP/s7b.out"
+
+# Spaces in every path, and --trace-args reaching router-trace (recorded in the header).
+mkdir -p "$TMP/with space"
+cp -r "$TMP/ck" "$TMP/with space/ck dir"
+check "paths with spaces, --trace-args" bash -c "cd '$TMP/data' && '$STUDY' --bin '$BIN' --checkpoints '$TMP/with space/ck dir/step*' \
+  --data data.conf --out '$TMP/with space/out dir' --trace-args '--emit-topk --batch-tokens 256' >'$TMP/s8.out' 2>'$TMP/s8.err'"
+check "4 checkpoints done" bash -c "[ \$(ls '$TMP/with space/out dir/paths/' | wc -l) -eq 4 ]"
+check "--trace-args reached router-trace" bash -c "$D '$TMP/with space/out dir/paths/step1000-tokens4B.mpk.lz4' | head -1 | grep -q '\"emit-topk\":true'"
+same_file "the same summary" "$TMP/s1.out" "$TMP/s8.out"
