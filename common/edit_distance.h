@@ -9,7 +9,8 @@
  * expert ids with a separator symbol.
  *
  * GM_REFERENCE=1 in the environment makes edit_distance, the queries (read
- * when a query is created) and the pair helpers below use the plain DP. */
+ * when a query is created) and the pair helpers below use the plain DP,
+ * unless a kernel was chosen with edit_kernel_select. */
 #ifndef GM_EDIT_DISTANCE_H
 #define GM_EDIT_DISTANCE_H
 
