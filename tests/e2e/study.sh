@@ -185,3 +185,16 @@ check "paths with spaces, --trace-args" bash -c "cd '$TMP/data' && '$STUDY' --bi
 check "4 checkpoints done" bash -c "[ \$(ls '$TMP/with space/out dir/paths/' | wc -l) -eq 4 ]"
 check "--trace-args reached router-trace" bash -c "$D '$TMP/with space/out dir/paths/step1000-tokens4B.mpk.lz4' | head -1 | grep -q '\"emit-topk\":true'"
 same_file "the same summary" "$TMP/s1.out" "$TMP/s8.out"
+
+# The job-array recipe: one --paths-only task per checkpoint, all at once into one folder,
+# then the whole command: it finds phase 1 done and gives the first run's records.
+for n in "${names[@]}"; do
+  (cd "$TMP" && "$STUDY" --bin "$BIN" --checkpoints "ck/$n" --data data/data.conf --out s9 --paths-only --jobs 1 \
+     >/dev/null 2>"$TMP/s9.$n.err"; echo $? >"$TMP/s9.$n.rc") &
+done
+wait
+check "job array: every task exit 0" bash -c "[ \"\$(cat '$TMP'/s9.*.rc | sort -u)\" = 0 ]"
+check "job array: then the whole command" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s9 >s9.out 2>s9.err"
+check "job array: phase 1 was done" grep -q 'phase 1: all 4 checkpoints done before' "$TMP/s9.err"
+same_records "job array: the first run's metrics" "$TMP/s9/metrics.mpk" "$TMP/s1/metrics.mpk" "$TMP/s9/" "$TMP/s1/"
+check "job array: no temporary left" bash -c "[ -z \"\$(find '$TMP/s9' -name '.*')\" ]"
