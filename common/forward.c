@@ -7,7 +7,6 @@
 #include "forward_impl.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,48 +25,6 @@ double fw_now(void)
 
 /* ---- weights ----------------------------------------------------------- */
 
-typedef struct widen_job {
-    const gm_tensor *t;
-    int64_t first, n;
-    float *out;
-} widen_job;
-
-static void *widen_thread(void *arg)
-{
-    widen_job *j = arg;
-    tensor_widen(j->t, j->first, j->n, j->out);
-    return NULL;
-}
-
-/* tensor_widen split over up to f->o.threads threads for large blocks. */
-static void widen_parallel(forward *f, const gm_tensor *t, int64_t first, int64_t n, float *out)
-{
-    int nt = f->o.threads;
-    if (nt > 16)
-        nt = 16;
-    if (nt <= 1 || n < ((int64_t)1 << 18)) {
-        tensor_widen(t, first, n, out);
-        return;
-    }
-    pthread_t th[16];
-    widen_job job[16];
-    int started[16] = {0};
-    int64_t chunk = (n + nt - 1) / nt;
-    for (int i = 0; i < nt; i++) {
-        int64_t a = i * chunk, b = a + chunk < n ? a + chunk : n;
-        job[i] = (widen_job){t, first + a, b > a ? b - a : 0, out + a};
-    }
-    for (int i = 1; i < nt; i++)
-        started[i] = pthread_create(&th[i], NULL, widen_thread, &job[i]) == 0;
-    widen_thread(&job[0]);
-    for (int i = 1; i < nt; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        else
-            widen_thread(&job[i]); /* could not start a thread: do it here */
-    }
-}
-
 const float *fw_weights(forward *f, const gm_tensor *t, int64_t first, int64_t n, float *buf)
 {
     if (t->dtype == GM_F32) {
@@ -76,7 +33,9 @@ const float *fw_weights(forward *f, const gm_tensor *t, int64_t first, int64_t n
             return p;
     }
     double t0 = fw_now();
-    widen_parallel(f, t, first, n, buf);
+    /* one thread: OpenBLAS's workers spin between calls, and a second widening
+     * thread measured slower than one on 2 cores */
+    tensor_widen(t, first, n, buf);
     f->st.t_widen += fw_now() - t0;
     return buf;
 }
@@ -138,8 +97,6 @@ forward *forward_create(const model *m, const forward_opts *opts, gm_error *err)
     }
     f->m = m;
     f->o = *opts;
-    if (f->o.threads < 1)
-        f->o.threads = 1;
     int64_t D = c->D, Dkv = c->H_kv * c->Dh;
     /* lm_head rows per block: about 8M floats of widened weights */
     f->Vb = ((int64_t)8 << 20) / D;

@@ -23,7 +23,6 @@ typedef struct forward_opts {
     int release_weights; /* drop mmapped weight pages from the process after use
                           * (madvise DONTNEED; the page cache keeps them), so
                           * RSS stays at activations + one layer */
-    int threads;         /* threads for the plain loops (widening); >= 1 */
 } forward_opts;
 
 /* One sample: tokens in, results out. Outputs are malloc'd by forward_run and

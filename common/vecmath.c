@@ -52,6 +52,19 @@ float vec_exp1(float x)
 
 float vec_max(const float *x, int64_t n)
 {
+#ifdef __AVX512F__
+    if (!gemm_is_reference()) {
+        __m512 m = _mm512_set1_ps(-INFINITY);
+        __mmask16 nan = 0;
+        for (int64_t i = 0; i < n; i += 16) {
+            __mmask16 k = tail_mask(n - i);
+            __m512 v = _mm512_mask_loadu_ps(m, k, x + i); /* masked-off lanes keep m */
+            nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+            m = _mm512_max_ps(m, v);
+        }
+        return nan ? NAN : _mm512_reduce_max_ps(m);
+    }
+#endif
     float m = -INFINITY;
     int nan = 0;
     for (int64_t i = 0; i < n; i++) {

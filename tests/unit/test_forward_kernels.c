@@ -80,7 +80,9 @@ int main(void)
     enum { N = 1000 };
     static float a[N], b[N], g1[N], g2[N], u[N], y1[N], y2[N];
     for (int i = 0; i < N; i++) a[i] = b[i] = 8.0f * frand();
-    float mx = vec_max(a, N);
+    float mx = vec_max(a, N), want = -INFINITY;
+    for (int i = 0; i < N - 5; i++) want = a[i] > want ? a[i] : want;
+    CHECK(vec_max(a, N - 5) == want, "max over a ragged row %g, plain loop %g", vec_max(a, N - 5), want);
     double s1 = vec_exp_sum(a, N - 3, 0.125f, 0.125f * mx);
     gemm_use_reference(1);
     double s2 = vec_exp_sum(b, N - 3, 0.125f, 0.125f * mx);
@@ -90,6 +92,7 @@ int main(void)
           max_rel_diff(a, b, N));
     a[17] = NAN;
     CHECK(isnan(vec_max(a, N)), "max sees NaN");
+    CHECK(isnan(vec_max(a + 10, 8)), "max sees NaN in a tail");
     CHECK(vec_max(a, 0) == -INFINITY, "max of nothing is -Inf");
 
     for (int i = 0; i < N; i++) { g1[i] = g2[i] = 30.0f * frand(); u[i] = frand(); }
