@@ -44,10 +44,11 @@ echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^
      "load $(cut -d' ' -f1-3 /proc/loadavg), threads $threads"
 
 # 1. the yardstick
-declare -A peak
+declare -A peak peakc
 for c in $cores; do
   line=$("$TOOLS/sgemm-peak" --threads "$threads" --blas-core "$c")
   peak[$c]=$(awk '{print $NF}' <<<"$line")
+  peakc[$c]=$(awk '{print $(NF - 2)}' <<<"$line")
   echo "sgemm: $line"
 done
 
@@ -73,16 +74,22 @@ t0=$(date +%s)
 "$TOOLS/gen-checkpoint" --preset olmoe --layers "$layers" --dtype bf16 --threads "$threads" "$wide"
 echo "== OLMoE-width model: D 2048, H 16, E 64, K 8, F 1024, V 50304, L $layers, BF16," \
      "$(du -sh "$wide" | cut -f1) (generated in $(( $(date +%s) - t0 )) s)"
-printf '%-9s %6s %9s %9s %8s %8s  %s\n' core tokens seconds tokens/s GFLOP/s of-peak \
-  "phases (s): attn router experts lm_head widen; peak RSS MB"
+# GFLOP/s per CPU: FLOPs over (user + sys) / threads, which another process
+# competing for the cores does not lower (OpenBLAS's spinning counts as use)
+printf '%-9s %6s %9s %9s %8s %8s %14s  %s\n' core tokens seconds tokens/s GFLOP/s of-peak \
+  "GF/cpu-s (pk)" "phases (s): attn router experts lm_head widen; peak RSS MB"
 for c in $cores; do
   "$BIN/router-trace" --model "$wide" --threads "$threads" --blas-core "$c" "$work/s512.mpk" >/dev/null # warm the page cache
   for T in 512 2048 4096; do
-    s=$("$BIN/router-trace" --model "$wide" --threads "$threads" --blas-core "$c" --stats \
-        "$work/s$T.mpk" 2>&1 >/dev/null | grep 'stats:')
+    out=$(/usr/bin/time -f "cpu %U %S" "$BIN/router-trace" --model "$wide" --threads "$threads" \
+        --blas-core "$c" --stats "$work/s$T.mpk" 2>&1 >/dev/null)
+    s=$(grep 'stats:' <<<"$out")
+    cpu=$(awk '/^cpu / {print $2 + $3}' <<<"$out")
     g=$(field gflop_per_s "$s")
-    printf '%-9s %6s %9s %9s %8s %7.0f%%  %s %s %s %s %s; %s\n' "$c" "$T" "$(field seconds "$s")" \
+    printf '%-9s %6s %9s %9s %8s %7.0f%% %14s  %s %s %s %s %s; %s\n' "$c" "$T" "$(field seconds "$s")" \
       "$(field tokens_per_s "$s")" "$g" "$(awk -v a="$g" -v b="${peak[$c]}" 'BEGIN{print 100 * a / b}')" \
+      "$(awk -v f="$(field gflops "$s")" -v c="$cpu" -v t="$threads" -v p="${peakc[$c]}" \
+           'BEGIN{printf "%.1f (%.0f%%)", f / (c / t), 100 * f / (c / t) / p}')" \
       "$(field attn_s "$s")" "$(field router_s "$s")" "$(field experts_s "$s")" \
       "$(field lm_head_s "$s")" "$(field widen_s "$s")" "$(field peak_rss_mb "$s")"
   done
@@ -100,7 +107,10 @@ c=${cores%% *}
   "$work/s$full_tokens.mpk" >/dev/null 2>"$work/full.err" || { cat "$work/full.err" >&2; exit 1; }
 s=$(grep 'stats:' "$work/full.err")
 rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/full.err")
+cpu=$(awk -F': ' '/User time|System time/ {c += $2} END {print c}' "$work/full.err")
 echo "full model, $full_tokens tokens, core $c: $(field seconds "$s") s, $(field tokens_per_s "$s") tokens/s," \
-     "$(field gflop_per_s "$s") GFLOP/s, peak RSS $(awk -v k="$rss" 'BEGIN{printf "%.2f GB", k / 1048576}')" \
+     "$(field gflop_per_s "$s") GFLOP/s" \
+     "($(awk -v f="$(field gflops "$s")" -v c="$cpu" -v t="$threads" 'BEGIN{printf "%.1f", f / (c / t)}') per CPU)," \
+     "peak RSS $(awk -v k="$rss" 'BEGIN{printf "%.2f GB", k / 1048576}')" \
      "(phases: attn $(field attn_s "$s") router $(field router_s "$s") experts $(field experts_s "$s")" \
      "lm_head $(field lm_head_s "$s") widen $(field widen_s "$s"))"
