@@ -13,7 +13,7 @@ PY=/usr/bin/python3
 C=tests/fuzz/corpus
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-for t in stream stream_lz4 safetensors shard_index config npy jsonl indices accuracy_csv; do
+for t in stream stream_lz4 safetensors shard_index config npy jsonl indices accuracy_csv pathway_stream trace_stream sample_stream; do
   rm -rf "$C/$t"; mkdir -p "$C/$t"
 done
 
@@ -76,6 +76,31 @@ done
 for f in "$C"/stream_lz4/*.bin.tmp; do
   { printf '\x21'; cat "$f"; } >"${f%.bin.tmp}"; rm "$f"
 done
+
+# sample_stream: the harness's fixed model (tests/fuzz/model) and option byte + samples
+rm -rf tests/fuzz/model
+"$TOOLS/gen-checkpoint" $small --layers 2 --dtype bf16 --seed 9 tests/fuzz/model >/dev/null
+{ printf '\x00'; cat "$W/samples.mpk"; } >"$C/sample_stream/samples"
+{ printf '\x0f'; cat "$W/samples.mpk" "$W/trace-plain.mpk"; } >"$C/sample_stream/topk-probs-mixed"
+printf '{"id":"long","tokens":[%s]}\n' "$(seq -s, 0 31 | sed 's/$/,&/;s/,$//')" | "$BIN/reader" | { printf '\x03'; cat; } >"$C/sample_stream/long"
+
+# trace_stream: option byte, then traces of ck32 (L 4, E 4, D 8, as the harness's router)
+{ printf '\x00'; cat "$W/trace.mpk"; } >"$C/trace_stream/softmax"
+{ printf '\x05'; cat "$W/trace-plain.mpk"; } >"$C/trace_stream/topk-half"
+{ printf '\x02'; cat "$W/trace-plain.mpk" "$W/samples.mpk"; } >"$C/trace_stream/tau1-mixed"
+
+# pathway_stream: option byte, then pathway records of two checkpoints (and membership)
+mkdir -p "$W/step1" "$W/step2"
+cp "$W/ck32/config.json" "$W/ck32/model.safetensors" "$W/step1/"
+"$TOOLS/gen-checkpoint" $small --dtype f32 --seed 2 "$W/step2" >/dev/null
+for s in step1 step2; do
+  "$BIN/router-trace" -j 1 --model "$W/$s" "$W/samples.mpk" | "$BIN/pathway-encode" --model "$W/$s" -o "$W/p-$s.mpk"
+done
+"$BIN/metric-reduce" --membership-only "$W/p-step1.mpk" "$W/p-step2.mpk" -o "$W/members.mpk"
+{ printf '\x00'; cat "$W/p-step1.mpk" "$W/p-step2.mpk"; } >"$C/pathway_stream/two-checkpoints"
+{ printf '\x0d'; cat "$W/p-step1.mpk" "$W/p-step2.mpk"; } >"$C/pathway_stream/experts-pairs"
+{ printf '\x00'; cat "$W/members.mpk" "$W/p-step2.mpk"; } >"$C/pathway_stream/membership"
+{ printf '\x01'; cat "$W/p-step1.mpk"; "$BIN/dump" "$W/p-step2.mpk" | grep -v '"id":"q1"' | "$BIN/dump" --from-json; } >"$C/pathway_stream/missing-sample"
 
 # ---- reader inputs ----
 cp "$W/s.jsonl" "$C/jsonl/samples.jsonl"

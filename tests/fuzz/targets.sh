@@ -9,6 +9,9 @@ fuzz_extra_sources() { # TARGET
   case "$1" in
     stream) echo stages/dump/json_out.c ;;
     npy|jsonl|indices) ls stages/reader/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
+    pathway_stream) ls stages/metric-reduce/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
+    trace_stream) echo stages/pathway-encode/encode.c ;;
+    sample_stream) echo stages/router-trace/trace.c ;;
     accuracy_csv) ls stages/report/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
     *) ;;
   esac
