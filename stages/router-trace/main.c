@@ -64,13 +64,16 @@ static cli_option options[] = {
 static const cli_program program = {
     .name = NAME,
     .usage = NAME " --model DIR [options] [FILE...]",
-    .summary = "Runs every sample record from FILEs or stdin through the MoE checkpoint in DIR "
-               "and writes one trace record per sample: mean and per-token next-token NLL, the "
-               "token-averaged router softmax and top-k weights of every layer, and on request "
-               "the per-token top-k experts and router softmax. Other record types pass through "
-               "unchanged.",
-    .example = "reader --tokens data.bin --domain math | router-trace --model ckpt/step5000-tokens20B \\\n"
-               "  | pathway-encode --model ckpt/step5000-tokens20B -o paths/step5000.mpk.lz4",
+    .summary = "Run every sample record from FILEs or stdin through the MoE checkpoint in DIR and\n"
+               "write one trace record per sample: mean and per-token next-token NLL, the\n"
+               "token-averaged router softmax and top-k weights of every layer, and on request the\n"
+               "per-token top-k experts and router softmax. Other record types pass through\n"
+               "unchanged. Weights stay memory-mapped in their file dtype (BF16 is widened per\n"
+               "tensor just before use), so the full OLMoE-1B-7B runs in well under 1 GB of RSS.",
+    .example = "  reader --domain math --sample 100 --seed 1 math.npy \\\n"
+               "    | router-trace --model ckpt/step5000-tokens20B \\\n"
+               "    | pathway-encode --model ckpt/step5000-tokens20B -o paths/step5000.mpk.lz4\n"
+               "  router-trace --model ckpt/step5000-tokens20B --emit-topk --stats samples.mpk | dump --brief 8",
     .options = options,
 };
 

@@ -113,3 +113,19 @@ truncate -s -100 "$TMP/trunc/model.safetensors"
 must_fail "a truncated safetensors file" 1 "model.safetensors" \
   "$RT --model '$TMP/trunc' '$TMP/in.mpk' -o '$TMP/e3.mpk'"
 no_file "no output after a truncated checkpoint" "$TMP/e3.mpk"
+
+# the --help examples, in a folder with the names they use
+mkdir -p "$TMP/ex/ckpt" "$TMP/ex/paths"
+cp -r "$CK" "$TMP/ex/ckpt/step5000-tokens20B"
+$PY -c "
+import numpy as np
+np.save('$TMP/ex/math.npy', np.random.default_rng(5).integers(0, 50, (300, 24)).astype(np.uint32))"
+check_sh "help example 1 (reader | router-trace | pathway-encode)" \
+  "cd '$TMP/ex' && $BIN/reader --domain math --sample 100 --seed 1 math.npy \
+    | $RT --model ckpt/step5000-tokens20B \
+    | $BIN/pathway-encode --model ckpt/step5000-tokens20B -o paths/step5000.mpk.lz4 \
+   && [ \$($D paths/step5000.mpk.lz4 | grep -c '\"type\":\"pathway\"') -eq 100 ]"
+cp "$TMP/in.mpk" "$TMP/ex/samples.mpk"
+check_sh "help example 2 (--emit-topk --stats | dump --brief 8)" \
+  "cd '$TMP/ex' && $RT --model ckpt/step5000-tokens20B --emit-topk --stats samples.mpk 2>/dev/null \
+    | $D --brief 8 | grep -c '\"topk_ids\":\[' | grep -qx 3"
