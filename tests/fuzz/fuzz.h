@@ -2,7 +2,7 @@
  * prototype and a way to hand fuzz bytes to parsers that only take a path
  * (an anonymous memfd, reopened as /proc/self/fd/N, so nothing touches disk).
  * It does not choose inputs or check results; each fuzz_*.c does. See
- * tests/fuzz/README and issue 7 "Fuzzing". */
+ * tests/fuzz/README.md and issue 7 "Fuzzing". */
 #ifndef GM_FUZZ_H
 #define GM_FUZZ_H
 
