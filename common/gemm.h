@@ -37,7 +37,8 @@ const char *gemm_core_name(void);
  * put in OPENBLAS_CORETYPE. When the environment must change, re-executes
  * /proc/self/exe with argv (once; GM_BLAS_REEXEC guards the loop). Returns 0
  * when nothing needed changing, or -1 with err if the re-exec failed. Call it
- * from main() before reading any input. */
+ * from main() before reading any input, with argv as the program was given it
+ * (a copy taken before cli_parse, which reorders argv). */
 int gemm_setup_cpu(const char *core, char **argv, gm_error *err);
 
 #endif

@@ -95,12 +95,20 @@ static void print_stats(const forward *fw)
 
 int main(int argc, char **argv)
 {
+    /* cli_parse reorders argv; a re-exec for the OpenBLAS kernel needs it as given */
+    char **argv_given = malloc((size_t)(argc + 1) * sizeof *argv_given);
+    if (!argv_given) {
+        fprintf(stderr, NAME ": error: out of memory\n");
+        return GM_EXIT_FAIL;
+    }
+    memcpy(argv_given, argv, (size_t)(argc + 1) * sizeof *argv_given);
     int first = cli_parse(&program, argc, argv);
     if (!model_dir)
         cli_usage_error(NAME, "--model DIR is required");
     gm_error err = {0};
-    if (!gemm_is_reference() && gemm_setup_cpu(blas_core, argv, &err) != 0)
+    if (!gemm_is_reference() && gemm_setup_cpu(blas_core, argv_given, &err) != 0)
         cli_die(NAME, &err);
+    free(argv_given);
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? n : 1;

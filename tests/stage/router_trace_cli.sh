@@ -87,6 +87,18 @@ check_sh "--stats prints one line with tokens/s, GFLOP/s and peak RSS" \
 if [ "${GM_REFERENCE:-}" != 1 ]; then
   check_sh "--blas-core picks the OpenBLAS kernel" \
     "$RT --model '$CK' --blas-core Haswell --stats '$TMP/in.mpk' 2>&1 >/dev/null | grep -q ' blas Haswell '"
+  # the re-exec that sets OPENBLAS_CORETYPE must see the command line as given
+  # (positionals before options, -o last) and leave the input alone
+  cp "$TMP/in.mpk" "$TMP/in-copy.mpk"
+  check_sh "a re-exec for the kernel keeps the arguments (input before -o)" \
+    "env -u OPENBLAS_CORETYPE $RT --model '$CK' '$TMP/in-copy.mpk' --blas-core Haswell --stats \
+       -o '$TMP/reexec.mpk' 2>&1 | grep -q ' blas Haswell ' && cmp '$TMP/in.mpk' '$TMP/in-copy.mpk' \
+     && OPENBLAS_CORETYPE=Haswell $RT --model '$CK' '$TMP/in.mpk' -o '$TMP/haswell.mpk' \
+     && cmp <($D '$TMP/reexec.mpk' | tail -n +2) <($D '$TMP/haswell.mpk' | tail -n +2)"
+  if grep -qw avx512f /proc/cpuinfo; then
+    check_sh "the default kernel on an AVX-512 CPU is SkylakeX" \
+      "env -u OPENBLAS_CORETYPE $RT --model '$CK' '$TMP/in.mpk' --stats 2>&1 >/dev/null | grep -q ' blas SkylakeX '"
+  fi
   check_sh "OPENBLAS_CORETYPE set by the user is kept" \
     "OPENBLAS_CORETYPE=Haswell $RT --model '$CK' --stats '$TMP/in.mpk' 2>&1 >/dev/null | grep -q ' blas Haswell '"
 fi
