@@ -59,6 +59,12 @@ $GEN --hidden 128 --layers 4 --heads 4 --ffn 64 --experts 64 --top-k 8 --vocab 1
 samples s1000 3 1000 2 50 257 512
 compare top8-bf16 "$TMP/top8" s1000
 
+# both OpenBLAS kernels a user may get on this CPU (the suite's environment may pin one)
+if grep -qw avx512f /proc/cpuinfo; then
+  compare top8-bf16-skylakex "$TMP/top8" s1000 --blas-core SkylakeX
+  compare top8-bf16-haswell "$TMP/top8" s1000 --blas-core Haswell
+fi
+
 # 4. the same shape in F32, one 512-token sample split with other lengths
 $GEN --hidden 128 --layers 4 --heads 4 --ffn 64 --experts 64 --top-k 8 --vocab 1000 \
   --router-std 0.1 --std 0.05 --seed 14 "$TMP/top8f" || echo "not ok - gen top8 f32"
