@@ -58,17 +58,64 @@ static void format_default(const cli_option *o, char *buf, size_t cap)
     }
 }
 
+/* Print text as paragraphs (blank-line separated) reflowed to `width`
+ * columns; continuation lines start with `indent` spaces, and the first line
+ * is taken to start at column `col`. */
+static void print_wrapped(const char *text, int width, int indent, int col)
+{
+    for (const char *p = text; *p;) {
+        if (p[0] == '\n' && p[1] == '\n') { /* paragraph break */
+            printf("\n\n");
+            col = 0;
+            p += 2;
+            continue;
+        }
+        if (*p == ' ' || *p == '\n') {
+            p++;
+            continue;
+        }
+        size_t len = strcspn(p, " \n");
+        if (col > indent && col + 1 + (int)len > width) {
+            printf("\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            printf(" ");
+            col++;
+        }
+        printf("%.*s", (int)len, p);
+        col += (int)len;
+        p += len;
+    }
+    printf("\n");
+}
+
+/* Example lines are indented by two spaces, whatever the table wrote. */
+static void print_example(const char *text)
+{
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        printf("%s%.*s\n", p[0] == ' ' ? "" : "  ", (int)len, p);
+        p += len + (p[len] == '\n');
+    }
+}
+
 static void print_help(const cli_program *prog)
 {
-    printf("%s %s\n\nUsage: %s\n\n%s\n\nExample:\n%s\n\nOptions:\n", prog->name, GM_VERSION,
-           prog->usage, prog->summary, prog->example);
+    printf("%s %s\n\nUsage: %s\n\n", prog->name, GM_VERSION, prog->usage);
+    print_wrapped(prog->summary, 78, 0, 0);
+    printf("\nExample:\n");
+    print_example(prog->example);
+    printf("\nOptions:\n");
     for (const cli_option *o = prog->options; o->name; o++) {
         char left[96], def[160];
         snprintf(left, sizeof left, "%c%c%s--%s%s%s", o->short_name ? '-' : ' ',
                  o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
                  o->arg ? " " : "", o->arg ? o->arg : "");
         format_default(o, def, sizeof def);
-        printf("  %-28s %s%s\n", left, o->help, def);
+        char line[1024];
+        snprintf(line, sizeof line, "%s%s", o->help, def);
+        printf("  %-28s ", left);
+        print_wrapped(line, 100, 31, 31);
     }
     printf("  %-28s %s\n  %-28s %s\n", "-h, --help", "show this help and exit", "    --version",
            "show the version and exit");
