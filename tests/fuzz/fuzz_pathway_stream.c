@@ -1,6 +1,7 @@
 /* fuzz_pathway_stream: metric-reduce's record consumption on an arbitrary
  * stream, as its main() does it: membership and pathway records joined by
- * sample id (stages/metric-reduce/join.c), groups, then every checkpoint's
+ * sample id (stages/metric-reduce/join.c; membership records first, as
+ * main() reads its --membership file first), groups, then every checkpoint's
  * metric rows (pairwise distances in both modes). The first byte picks the
  * options (--allow-missing, --distance experts, --pairs). Every failure must
  * be a one-line error; the output goes to a temporary that is dropped.
@@ -39,14 +40,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gm_output *out = gm_output_open(out_path, 0, &err);
     if (!out || !(w = record_writer_create(out, &err)))
         goto fail;
+    /* as main() does: every membership record first (its --membership file),
+     * then the pathway records; here both come from the one stream */
     const msgpack_object *rec;
     int got, n = 0;
+    while (n++ < 512 && (got = record_reader_next(r, &rec, &err)) == 1)
+        if (record_is_type(rec, "membership") && study_add_membership(&st, rec, &err))
+            goto fail;
+    if (got < 0)
+        goto fail;
+    record_reader_close(r);
+    if (!(r = record_reader_open(path, &err)))
+        goto fail;
     size_t unknown = 0;
+    n = 0;
     while (n++ < 512 && (got = record_reader_next(r, &rec, &err)) == 1) {
-        int rc = record_is_type(rec, "membership") ? study_add_membership(&st, rec, &err)
-                 : record_is_type(rec, "pathway")
+        int rc = record_is_type(rec, "pathway")
                      ? study_add_pathway(&st, rec, opts & 1, &unknown, &err)
-                     : record_writer_copy(w, rec, &err);
+                     : record_is_type(rec, "membership") ? 0 : record_writer_copy(w, rec, &err);
         if (rc)
             goto fail;
     }
