@@ -1,9 +1,8 @@
 # pipelines.sh: every stage in a pipe (issue 7 "Pipelines"; design.md "Command-line
-# conventions"): a downstream reader that stops early (head) or is gone before the
-# first write ends the stage quietly (exit 0, nothing on stderr); SIGTERM in the
-# middle of a run leaves no -o file and no temporary; a stage that fails in the
-# middle of a stream leaves its consumer with a truncated, not a short clean, result
-# in the study driver: that checkpoint is reported failed, not done.
+# conventions"): a consumer that stops early (head) or is gone before the first write
+# ends the stage quietly (exit 0, nothing on stderr); a full disk is a one-line error
+# (exit 1); SIGTERM mid-run leaves no -o file and no temporary; an upstream stage that
+# fails mid-stream fails the pipe, and the study driver reports that checkpoint failed.
 . "$(dirname "$0")/../lib.sh"
 STUDY=$ROOT/scripts/grokmon-study
 
@@ -48,6 +47,15 @@ for s in "reader:$R $TMP/tok.u16" "router-trace:$BIN/router-trace -j 1 --model $
          "dump:$BIN/dump $TMP/few.mpk" "metric-reduce:$BIN/metric-reduce $TMP/p1few.mpk $TMP/p2.mpk" \
          "report:$BIN/report $TMP/metrics.mpk"; do
   quiet "${s%%:*}: downstream closed before the first write: quiet" "(sleep 0.3; exec ${s#*:})" "true"
+done
+
+# ---- a full disk: the write error is reported, exit 1 --------------------
+for s in "reader:$R $TMP/tok.u16" "router-trace:$BIN/router-trace -j 1 --model $TMP/ck/step1 $TMP/few.mpk" \
+         "pathway-encode:$BIN/pathway-encode --model $TMP/ck/step1 $TMP/traces.mpk" \
+         "dump:$BIN/dump $TMP/few.mpk" "metric-reduce:$BIN/metric-reduce $TMP/p1few.mpk $TMP/p2.mpk" \
+         "report:$BIN/report $TMP/metrics.mpk"; do
+  must_fail "${s%%:*} >/dev/full: exit 1, one line" 1 "${s%%:*}: error: stdout: write failed: No space left on device" \
+    "${s#*:} >/dev/full"
 done
 
 # ---- SIGTERM in the middle of a run ----------------------------------------
