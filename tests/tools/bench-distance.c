@@ -1,10 +1,9 @@
 /* bench-distance: pairs per second of the pathway edit distance (method.md,
- * "Pathway distance"; issue 4's benchmark): grokmon's bit-parallel kernel
- * (one call per pair, and the batched row helper edit_pairs_sum) beside the
- * plain O(nm) DP and edlib (one edlibAlign call per pair, NW, distance only),
- * single-threaded and with all threads, on generated OLMoE-like pathway
- * strings. Checks that every method gives the same distances. Not a stage:
- * edlib is loaded with dlopen so the Makefile needs no -ledlib. */
+ * "Pathway distance"; issue 4's benchmark): grokmon's kernels (one call per
+ * pair; edit_pairs_sum rows) beside the plain DP and edlib (one edlibAlign
+ * call per pair, NW, distance only), one thread and all, on generated
+ * OLMoE-like pathway strings; exits 1 if any distance disagrees. Not a stage;
+ * edlib is loaded with dlopen, so the Makefile needs no -ledlib. */
 #include <dlfcn.h>
 #include <edlib.h>
 #include <math.h>
