@@ -51,7 +51,8 @@ typedef struct cli_program {
  * stdout, exit 0) and usage errors (one line to stderr, exit 2). "--" ends
  * options; "-" is a positional (stdin). Returns the index of the first
  * positional argument; positionals may also be interleaved with options, in
- * which case they are moved to the end of argv in order. */
+ * which case they are moved to the end of argv in order: argv is reordered,
+ * so a program that re-executes itself must copy argv before parsing. */
 int cli_parse(const cli_program *prog, int argc, char **argv);
 
 /* Print `prog: error: msg` and exit with the code's status; GM_EPIPE exits 0
