@@ -65,7 +65,7 @@ static int next_object(record_reader *r, gm_error *err)
             set_where(r, r->record_no + 1, start);
             return gm_fail(err, GM_EDATA, "%s: corrupt record stream: %s (%s)",
                            gm_input_name(r->in),
-                           ret == MSGPACK_UNPACK_NOMEM_ERROR ? "record too large or corrupt"
+                           ret == MSGPACK_UNPACK_NOMEM_ERROR ? "record too large, nested deeper than 32 levels, or corrupt"
                                                              : "not valid msgpack",
                            r->where);
         }

@@ -9,6 +9,10 @@
 #include "record.h"
 #include "schema.h"
 
+/* msgpack-c's unpacker (MSGPACK_EMBED_STACK_SIZE) reads containers nested at
+ * most this deep, the record's own map included: refuse to write deeper ones. */
+#define MAX_DEPTH 32
+
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -81,9 +85,11 @@ static int pack_vector(msgpack_packer *pk, json_t *arr, schema_elem e, const cha
     return 0;
 }
 
-static int pack_value(msgpack_packer *pk, json_t *v, const char *rtype, const char *key, gm_error *err);
+static int pack_value(msgpack_packer *pk, json_t *v, const char *rtype, const char *key, int depth,
+                      gm_error *err);
 
-static int pack_map(msgpack_packer *pk, json_t *obj, const char *rtype, gm_error *err)
+/* depth: containers enclosing obj, obj included */
+static int pack_map(msgpack_packer *pk, json_t *obj, const char *rtype, int depth, gm_error *err)
 {
     json_t *t = json_object_get(obj, "type");
     if (json_is_string(t))
@@ -93,14 +99,18 @@ static int pack_map(msgpack_packer *pk, json_t *obj, const char *rtype, gm_error
     json_t *v;
     json_object_foreach(obj, k, v) {
         pack_str(pk, k);
-        if (pack_value(pk, v, rtype, k, err) < 0)
+        if (pack_value(pk, v, rtype, k, depth, err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int pack_value(msgpack_packer *pk, json_t *v, const char *rtype, const char *key, gm_error *err)
+static int pack_value(msgpack_packer *pk, json_t *v, const char *rtype, const char *key, int depth,
+                      gm_error *err)
 {
+    if ((json_is_array(v) || json_is_object(v)) && depth + 1 > MAX_DEPTH)
+        return gm_fail(err, GM_EDATA, "record nested deeper than %d levels (record streams are "
+                       "read with msgpack-c, which stops there)", MAX_DEPTH);
     switch (json_typeof(v)) {
     case JSON_NULL: return msgpack_pack_nil(pk), 0;
     case JSON_TRUE: return msgpack_pack_true(pk), 0;
@@ -118,7 +128,7 @@ static int pack_value(msgpack_packer *pk, json_t *v, const char *rtype, const ch
             return pack_vector(pk, v, e, key, err);
         msgpack_pack_array(pk, json_array_size(v));
         for (size_t i = 0; i < json_array_size(v); i++)
-            if (pack_value(pk, json_array_get(v, i), rtype, NULL, err) < 0)
+            if (pack_value(pk, json_array_get(v, i), rtype, NULL, depth + 1, err) < 0)
                 return -1;
         return 0;
     }
@@ -126,7 +136,7 @@ static int pack_value(msgpack_packer *pk, json_t *v, const char *rtype, const ch
         json_t *hex = json_object_get(v, "$hex");
         if (json_object_size(v) == 1 && json_is_string(hex))
             return pack_hex(pk, json_string_value(hex), key ? key : "?", err);
-        return pack_map(pk, v, rtype, err);
+        return pack_map(pk, v, rtype, depth + 1, err);
     }
     }
     return gm_fail(err, GM_EDATA, "unsupported JSON value");
@@ -138,5 +148,5 @@ int json_in_record(msgpack_packer *pk, json_t *obj, gm_error *err)
         return gm_fail(err, GM_EDATA, "a record must be a JSON object");
     if (!json_is_string(json_object_get(obj, "type")))
         return gm_fail(err, GM_EDATA, "record has no \"type\" string");
-    return pack_map(pk, obj, "", err);
+    return pack_map(pk, obj, "", 1, err);
 }

@@ -45,6 +45,8 @@ open('flipped.mpk.lz4', 'wb').write(b)
 PY
 size=$(stat -c %s samples.mpk.lz4)
 head -c $((size - 6)) samples.mpk.lz4 >truncated.mpk.lz4
+# a record nested 33 deep (the record's map, then 32 arrays): msgpack-c reads 32
+$PY -c "print('{\"type\":\"x\",\"v\":1}'); print('{\"type\":\"x\",\"v\":' + '[' * 32 + ']' * 32 + '}')" >too-deep.jsonl
 # a sample record without tokens, and one with a token id past the vocabulary (32)
 "$BIN/dump" samples.mpk | sed '2s/,"tokens":\[[0-9,]*\]//' | "$BIN/dump" --from-json -o no-tokens.mpk
 "$BIN/dump" samples.mpk | sed '3s/"tokens":\[6,7,8,9\]/"tokens":[6,7,32,9]/' | "$BIN/dump" --from-json -o token-past-vocab.mpk

@@ -81,3 +81,11 @@ check_sh "dump: the container key is shown as \$map-key" \
 # split the one-line error (gm_fail now turns control bytes into '?').
 must_fail "control bytes in quoted input stay on one line" 1 "unexpected key 'x?'" \
   "cd '$IN' && $BIN/reader --seq-len 2 newline-key.npy"
+# dump --from-json wrote records nested deeper than msgpack-c's unpacker reads
+# (32 levels), so its own output failed to read back as "too large or corrupt".
+# Now it refuses them (the catalogue has that case); 32 levels round-trip.
+$PY -c "print('{\"type\":\"x\",\"v\":' + '[1,' * 31 + '2' + ']' * 31 + '}')" >"$TMP/deep31.jsonl"
+check_sh "dump --from-json: 32 nested levels write and read back" \
+  "$BIN/dump --from-json '$TMP/deep31.jsonl' | $BIN/dump | tail -1 | cmp - <($BIN/dump --from-json '$TMP/deep31.jsonl' | $BIN/dump | $BIN/dump --from-json | $BIN/dump | tail -1)"
+check_sh "dump --from-json: the 32-level record keeps its innermost value" \
+  "$BIN/dump --from-json '$TMP/deep31.jsonl' | $BIN/dump | tail -1 | grep -qF '[1,[1,2]]]'"
