@@ -13,7 +13,7 @@ PY=/usr/bin/python3
 C=tests/fuzz/corpus
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-for t in stream stream_lz4 safetensors shard_index config npy jsonl indices accuracy_csv pathway_stream trace_stream sample_stream; do
+for t in stream stream_lz4 safetensors shard_index config npy jsonl indices accuracy_csv pathway_stream trace_stream sample_stream json_in; do
   rm -rf "$C/$t"; mkdir -p "$C/$t"
 done
 
@@ -101,6 +101,13 @@ done
 { printf '\x0d'; cat "$W/p-step1.mpk" "$W/p-step2.mpk"; } >"$C/pathway_stream/experts-pairs"
 { printf '\x00'; cat "$W/members.mpk" "$W/p-step2.mpk"; } >"$C/pathway_stream/membership"
 { printf '\x01'; cat "$W/p-step1.mpk"; "$BIN/dump" "$W/p-step2.mpk" | grep -v '"id":"q1"' | "$BIN/dump" --from-json; } >"$C/pathway_stream/missing-sample"
+
+# json_in: single records as dump prints them
+i=0
+for f in "$C"/stream/*.mpk; do
+  "$BIN/dump" "$f" | head -3 | while IFS= read -r line; do i=$((i + 1)); printf '%s\n' "$line" >"$C/json_in/$(basename "$f" .mpk)-$i.json"; done
+done
+cp "$W/misc.jsonl" "$C/json_in/misc.jsonl"
 
 # ---- reader inputs ----
 cp "$W/s.jsonl" "$C/jsonl/samples.jsonl"

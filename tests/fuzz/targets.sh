@@ -8,6 +8,7 @@ fuzz_targets() {
 fuzz_extra_sources() { # TARGET
   case "$1" in
     stream) echo stages/dump/json_out.c ;;
+    json_in) echo stages/dump/json_in.c stages/dump/json_out.c ;;
     npy|jsonl|indices) ls stages/reader/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
     pathway_stream) ls stages/metric-reduce/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
     trace_stream) echo stages/pathway-encode/encode.c ;;
