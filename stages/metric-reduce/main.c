@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "groups.h"
 #include "record.h"
+#include "stage_io.h"
 #include "rows.h"
 #include "study.h"
 
@@ -52,11 +53,10 @@ static cli_option options[] = {
      "emit only calibration and membership records (no pairwise work)", 0, 0, 0},
     {"allow-missing", 0, CLI_FLAG, &allow_missing, NULL,
      "drop samples missing from some checkpoint, with a warning, instead of failing", 0, 0, 0},
-    {"output", 'o', CLI_STRING, &out_path, "FILE",
-     "write to FILE (renamed into place on success; a .lz4 name compresses)", 0, 0, 1},
-    {"compress", 'z', CLI_FLAG, &compress, NULL, "LZ4-compress the output", 0, 0, 1},
-    {"progress", 0, CLI_FLAG, &progress, NULL, "show progress even when stderr is not a terminal", 0, 0, 1},
-    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+    CLI_OPT_OUTPUT(&out_path),
+    CLI_OPT_COMPRESS(&compress),
+    CLI_OPT_PROGRESS(&progress),
+    CLI_OPT_END,
 };
 
 static const cli_program program = {
@@ -100,33 +100,16 @@ int main(int argc, char **argv)
     gm_error err = {0};
     study st;
     study_init(&st);
-    record_writer *w = NULL;
+    stage_io io = {0};
     record_reader *mem = NULL;
-    size_t n_in = (size_t)(argc - first);
-    record_reader **in = calloc(n_in + 1, sizeof *in); /* the paths files, then membership */
-    if (!in) {
-        gm_fail(&err, GM_ENOMEM, "out of memory");
+    size_t n_in = (size_t)(argc - first); /* the paths files; membership comes after them */
+    if (stage_io_open_inputs(&io, argv + first, n_in, &err))
         goto fail;
-    }
-    for (size_t i = 0; i < n_in; i++) {
-        in[i] = record_reader_open(argv[first + (int)i], &err);
-        if (!in[i])
-            goto fail;
-    }
-    if (membership) {
-        mem = in[n_in] = record_reader_open(membership, &err);
-        if (!mem)
-            goto fail;
-    }
-    gm_output *out = gm_output_open(out_path, compress ? GM_OUT_LZ4 : 0, &err);
-    if (!out)
+    if (membership && !(mem = stage_io_add_input(&io, membership, &err)))
         goto fail;
-    w = record_writer_create(out, &err);
-    if (!w)
+    if (stage_io_open_output(&io, &program, out_path, compress, &err))
         goto fail;
-    if (record_writer_header(w, NAME, GM_VERSION, cli_pack_options, &program, in,
-                             n_in + (mem != NULL), &err))
-        goto fail;
+    record_writer *w = io.w;
 
     /* the membership file first: it defines the samples and groups */
     const msgpack_object *rec;
@@ -151,13 +134,13 @@ int main(int argc, char **argv)
     uint64_t done = 0;
     size_t unknown = 0;
     for (size_t i = 0; i < n_in; i++) {
-        while ((got = record_reader_next(in[i], &rec, &err)) == 1) {
+        while ((got = record_reader_next(io.in[i], &rec, &err)) == 1) {
             int rc = record_is_type(rec, "pathway")
                          ? study_add_pathway(&st, rec, allow_missing, &unknown, &err)
                          : record_writer_copy(w, rec, &err);
             if (rc) {
                 if (err.code != GM_EPIPE)
-                    gm_error_where(&err, "%s", record_reader_where(in[i]));
+                    gm_error_where(&err, "%s", record_reader_where(io.in[i]));
                 goto fail;
             }
             cli_progress_update(&prog, ++done);
@@ -194,21 +177,13 @@ int main(int argc, char **argv)
         }
         cli_progress_finish(&prog);
     }
-    int rc = record_writer_close(w, &err);
-    w = NULL;
-    if (rc)
+    if (stage_io_close(&io, &err))
         goto fail;
-    for (size_t i = 0; i <= n_in; i++)
-        record_reader_close(in[i]);
-    free(in);
     study_free(&st);
     return 0;
 
 fail:
-    record_writer_abort(w);
-    for (size_t i = 0; in && i <= n_in; i++)
-        record_reader_close(in[i]);
-    free(in);
+    stage_io_abort(&io);
     study_free(&st);
     cli_die(NAME, &err);
 }

@@ -11,6 +11,7 @@
 #include "model.h"
 #include "pathway.h"
 #include "record.h"
+#include "stage_io.h"
 
 #define NAME "pathway-encode"
 
@@ -28,11 +29,10 @@ static cli_option options[] = {
      "keep a layer's top experts until their cumulative weight exceeds TAU (0 < TAU < 1)", 0, 1, 0},
     {"weights", 'w', CLI_STRING, &weights, "softmax|topk",
      "router mean to use: full softmax (router_mean) or native top-k weights (topk_mean)", 0, 0, 0},
-    {"output", 'o', CLI_STRING, &out_path, "FILE",
-     "write to FILE (renamed into place on success; a .lz4 name compresses)", 0, 0, 1},
-    {"compress", 'z', CLI_FLAG, &compress, NULL, "LZ4-compress the output", 0, 0, 1},
-    {"progress", 0, CLI_FLAG, &progress, NULL, "show progress even when stderr is not a terminal", 0, 0, 1},
-    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+    CLI_OPT_OUTPUT(&out_path),
+    CLI_OPT_COMPRESS(&compress),
+    CLI_OPT_PROGRESS(&progress),
+    CLI_OPT_END,
 };
 
 static const cli_program program = {
@@ -62,14 +62,8 @@ int main(int argc, char **argv)
     model *m = NULL;
     pathway_router *router = NULL;
     encoder *enc = NULL;
-    record_writer *w = NULL;
-    size_t n_in = argc > first ? (size_t)(argc - first) : 1;
-    record_reader **in = calloc(n_in, sizeof *in);
+    stage_io io = {0};
     char *ckpt_name = NULL;
-    if (!in) {
-        gm_fail(&err, GM_ENOMEM, "out of memory");
-        goto fail;
-    }
 
     m = model_open(model_dir, &err);
     if (!m)
@@ -88,32 +82,22 @@ int main(int argc, char **argv)
     if (!enc)
         goto fail;
 
-    for (size_t i = 0; i < n_in; i++) {
-        in[i] = record_reader_open(argc > first ? argv[first + (int)i] : NULL, &err);
-        if (!in[i])
-            goto fail;
-    }
-    gm_output *out = gm_output_open(out_path, compress ? GM_OUT_LZ4 : 0, &err);
-    if (!out)
-        goto fail;
-    w = record_writer_create(out, &err);
-    if (!w)
-        goto fail;
-    if (record_writer_header(w, NAME, GM_VERSION, cli_pack_options, &program, in, n_in, &err))
+    if (stage_io_open_inputs(&io, argv + first, (size_t)(argc - first), &err) ||
+        stage_io_open_output(&io, &program, out_path, compress, &err))
         goto fail;
 
     cli_progress prog;
     cli_progress_start(&prog, "samples", 0, progress);
     uint64_t done = 0;
-    for (size_t i = 0; i < n_in; i++) {
+    for (size_t i = 0; i < io.n_in; i++) {
         const msgpack_object *rec;
         int got;
-        while ((got = record_reader_next(in[i], &rec, &err)) == 1) {
-            int rc = record_is_type(rec, "trace") ? encoder_run(enc, rec, w, &err)
-                                                  : record_writer_copy(w, rec, &err);
+        while ((got = record_reader_next(io.in[i], &rec, &err)) == 1) {
+            int rc = record_is_type(rec, "trace") ? encoder_run(enc, rec, io.w, &err)
+                                                  : record_writer_copy(io.w, rec, &err);
             if (rc) {
                 if (err.code != GM_EPIPE)
-                    gm_error_where(&err, "%s", record_reader_where(in[i]));
+                    gm_error_where(&err, "%s", record_reader_where(io.in[i]));
                 goto fail;
             }
             cli_progress_update(&prog, ++done);
@@ -122,23 +106,15 @@ int main(int argc, char **argv)
             goto fail;
     }
     cli_progress_finish(&prog);
-    int rc = record_writer_close(w, &err);
-    w = NULL;
-    if (rc)
+    if (stage_io_close(&io, &err))
         goto fail;
-    for (size_t i = 0; i < n_in; i++)
-        record_reader_close(in[i]);
-    free(in);
     encoder_free(enc);
     pathway_router_free(router);
     free(ckpt_name);
     return 0;
 
 fail:
-    record_writer_abort(w);
-    for (size_t i = 0; in && i < n_in; i++)
-        record_reader_close(in[i]);
-    free(in);
+    stage_io_abort(&io);
     encoder_free(enc);
     pathway_router_free(router);
     model_close(m);

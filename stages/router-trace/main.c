@@ -15,6 +15,7 @@
 #include "gemm.h"
 #include "model.h"
 #include "record.h"
+#include "stage_io.h"
 #include "trace.h"
 
 #define NAME "router-trace"
@@ -35,9 +36,8 @@ static int progress = 0;
 static cli_option options[] = {
     {"model", 'm', CLI_STRING, &model_dir, "DIR",
      "HF checkpoint folder (config.json + safetensors) to run (required)", 0, 0, 0},
-    {"output", 'o', CLI_STRING, &out_path, "FILE",
-     "write to FILE (renamed into place on success; a .lz4 name compresses)", 0, 0, 1},
-    {"compress", 'z', CLI_FLAG, &compress, NULL, "LZ4-compress the output", 0, 0, 1},
+    CLI_OPT_OUTPUT(&out_path),
+    CLI_OPT_COMPRESS(&compress),
     {"step", 0, CLI_INT, &step, "N",
      "training step to record (-1: parse it from the folder name, e.g. step245000-tokens1027B)",
      -1, 1e15, 0},
@@ -56,9 +56,8 @@ static cli_option options[] = {
      "keep weight pages mapped after use (faster on many short batches, more RSS)", 0, 0, 1},
     {"stats", 0, CLI_FLAG, &stats, NULL,
      "print one line of timing, tokens/s, GFLOP/s and peak RSS to stderr at the end", 0, 0, 1},
-    {"progress", 0, CLI_FLAG, &progress, NULL, "show progress even when stderr is not a terminal",
-     0, 0, 1},
-    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+    CLI_OPT_PROGRESS(&progress),
+    CLI_OPT_END,
 };
 
 static const cli_program program = {
@@ -118,13 +117,7 @@ int main(int argc, char **argv)
     model *m = NULL;
     forward *fw = NULL;
     trace_batch *batch = NULL;
-    record_writer *w = NULL;
-    size_t n_in = argc > first ? (size_t)(argc - first) : 1;
-    record_reader **in = calloc(n_in, sizeof *in);
-    if (!in) {
-        gm_fail(&err, GM_ENOMEM, "out of memory");
-        goto fail;
-    }
+    stage_io io = {0};
     m = model_open(model_dir, &err);
     if (!m)
         goto fail;
@@ -138,72 +131,54 @@ int main(int argc, char **argv)
     if (!batch)
         goto fail;
 
-    for (size_t i = 0; i < n_in; i++) {
-        in[i] = record_reader_open(argc > first ? argv[first + (int)i] : NULL, &err);
-        if (!in[i])
-            goto fail;
-    }
-    gm_output *out = gm_output_open(out_path, compress ? GM_OUT_LZ4 : 0, &err);
-    if (!out)
-        goto fail;
-    w = record_writer_create(out, &err);
-    if (!w)
-        goto fail;
-    if (record_writer_header(w, NAME, GM_VERSION, cli_pack_options, &program, in, n_in, &err))
+    if (stage_io_open_inputs(&io, argv + first, (size_t)(argc - first), &err) ||
+        stage_io_open_output(&io, &program, out_path, compress, &err))
         goto fail;
 
     cli_progress prog;
     cli_progress_start(&prog, "samples", 0, progress);
     uint64_t done = 0;
-    for (size_t i = 0; i < n_in; i++) {
+    for (size_t i = 0; i < io.n_in; i++) {
         const msgpack_object *rec;
         int got;
-        while ((got = record_reader_next(in[i], &rec, &err)) == 1) {
+        while ((got = record_reader_next(io.in[i], &rec, &err)) == 1) {
             int rc;
             if (record_is_type(rec, "sample")) {
                 rc = trace_batch_add(batch, rec, &err);
                 if (rc) {
-                    gm_error_where(&err, "%s", record_reader_where(in[i]));
+                    gm_error_where(&err, "%s", record_reader_where(io.in[i]));
                     goto fail;
                 }
                 if (trace_batch_full(batch)) {
                     done += trace_batch_size(batch);
-                    if (trace_batch_flush(batch, w, &err))
+                    if (trace_batch_flush(batch, io.w, &err))
                         goto fail;
                     cli_progress_update(&prog, done);
                 }
             } else {
                 /* keep the stream's order: finish the samples before this record */
                 done += trace_batch_size(batch);
-                if (trace_batch_flush(batch, w, &err) || record_writer_copy(w, rec, &err))
+                if (trace_batch_flush(batch, io.w, &err) || record_writer_copy(io.w, rec, &err))
                     goto fail;
             }
         }
         if (got < 0)
             goto fail;
     }
-    if (trace_batch_flush(batch, w, &err))
+    if (trace_batch_flush(batch, io.w, &err))
         goto fail;
     cli_progress_finish(&prog);
-    int rc = record_writer_close(w, &err);
-    w = NULL;
-    if (rc)
+    if (stage_io_close(&io, &err))
         goto fail;
     if (stats)
         print_stats(fw);
-    for (size_t i = 0; i < n_in; i++)
-        record_reader_close(in[i]);
-    free(in);
     trace_batch_free(batch);
     forward_free(fw);
     model_close(m);
     return 0;
 
 fail:
-    record_writer_abort(w);
-    for (size_t i = 0; in && i < n_in; i++)
-        record_reader_close(in[i]);
-    free(in);
+    stage_io_abort(&io);
     trace_batch_free(batch);
     forward_free(fw);
     model_close(m);

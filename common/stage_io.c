@@ -1,0 +1,65 @@
+/* stage_io.c: open inputs, output and header for a stage; commit or abort. */
+#include "stage_io.h"
+
+#include <stdlib.h>
+
+record_reader *stage_io_add_input(stage_io *io, const char *path, gm_error *err)
+{
+    record_reader **grown = realloc(io->in, (io->n_in + 1) * sizeof *grown);
+    if (!grown) {
+        gm_fail(err, GM_ENOMEM, "out of memory opening inputs");
+        return NULL;
+    }
+    io->in = grown;
+    record_reader *r = record_reader_open(path, err);
+    if (r)
+        io->in[io->n_in++] = r;
+    return r;
+}
+
+int stage_io_open_inputs(stage_io *io, char *const *files, size_t n, gm_error *err)
+{
+    if (n == 0)
+        return stage_io_add_input(io, NULL, err) ? 0 : -1;
+    for (size_t i = 0; i < n; i++)
+        if (!stage_io_add_input(io, files[i], err))
+            return -1;
+    return 0;
+}
+
+int stage_io_open_output(stage_io *io, const cli_program *prog, const char *out_path,
+                         int compress, gm_error *err)
+{
+    gm_output *out = gm_output_open(out_path, compress ? GM_OUT_LZ4 : 0, err);
+    if (!out)
+        return -1;
+    io->w = record_writer_create(out, err);
+    if (!io->w)
+        return -1;
+    return record_writer_header(io->w, prog->name, GM_VERSION, cli_pack_options, prog, io->in,
+                                io->n_in, err);
+}
+
+static void close_inputs(stage_io *io)
+{
+    for (size_t i = 0; i < io->n_in; i++)
+        record_reader_close(io->in[i]);
+    free(io->in);
+    io->in = NULL;
+    io->n_in = 0;
+}
+
+int stage_io_close(stage_io *io, gm_error *err)
+{
+    int rc = io->w ? record_writer_close(io->w, err) : 0;
+    io->w = NULL;
+    close_inputs(io);
+    return rc;
+}
+
+void stage_io_abort(stage_io *io)
+{
+    record_writer_abort(io->w);
+    io->w = NULL;
+    close_inputs(io);
+}

@@ -1,0 +1,33 @@
+/* stage_io.h: the plumbing every record-to-record stage shares: open its
+ * inputs (FILE arguments, or stdin when there are none), open its output
+ * (-o FILE or stdout, LZ4 on request), write its header carrying the inputs'
+ * headers (provenance), and at the end commit the output or remove it.
+ * The record loop itself stays in each stage's main.c. */
+#ifndef GM_STAGE_IO_H
+#define GM_STAGE_IO_H
+
+#include <stddef.h>
+
+#include "cli.h"
+#include "error.h"
+#include "record.h"
+
+typedef struct stage_io {
+    record_reader **in; /* [n_in], in the order given */
+    size_t n_in;
+    record_writer *w;   /* NULL until stage_io_open_output */
+} stage_io;
+
+/* Open files[0..n) as record streams; n == 0 opens stdin. io starts zeroed. */
+int stage_io_open_inputs(stage_io *io, char *const *files, size_t n, gm_error *err);
+/* Open one more input (e.g. a side file); NULL on error. */
+record_reader *stage_io_add_input(stage_io *io, const char *path, gm_error *err);
+/* Open the output and write prog's header over every input opened so far. */
+int stage_io_open_output(stage_io *io, const cli_program *prog, const char *out_path,
+                         int compress, gm_error *err);
+/* Commit the output (rename into place) and close the inputs. */
+int stage_io_close(stage_io *io, gm_error *err);
+/* Drop the output (no file is left) and close the inputs. */
+void stage_io_abort(stage_io *io);
+
+#endif
