@@ -73,10 +73,7 @@ static void csv_groups(sbuf *b, const study *s)
         const series *se = &s->series[i];
         if (se->scope != SCOPE_GROUP)
             continue;
-        int64_t n = se->n;
-        for (size_t k = 0; k < s->n_members; k++)
-            if (strcmp(s->members[k].group, se->name) == 0)
-                n = s->members[k].n;
+        int64_t n = study_group_size(s, se);
         sbuf_csv(b, se->domain);
         sbuf_puts(b, ",");
         sbuf_csv(b, se->name);

@@ -358,10 +358,7 @@ static void html_memorization(sbuf *b, const study *s)
         const series *se = &s->series[i];
         if (se->scope != SCOPE_GROUP)
             continue;
-        int64_t n = se->n;
-        for (size_t k = 0; k < s->n_members; k++)
-            if (strcmp(s->members[k].group, se->name) == 0)
-                n = s->members[k].n;
+        int64_t n = study_group_size(s, se);
         sbuf_printf(b, "<tr><td class=\"l\">");
         sbuf_xml(b, se->domain);
         sbuf_printf(b, "</td><td class=\"l\"><span class=\"sw\" style=\"background:%s\"></span>",
@@ -403,9 +400,7 @@ static void html_metrics(sbuf *b, const study *s)
 void html_write(sbuf *b, const report *rp)
 {
     const study *s = rp->s;
-    size_t n_groups = 0;
-    for (size_t i = 0; i < s->n_series; i++)
-        n_groups += s->series[i].scope == SCOPE_GROUP;
+    size_t n_groups = study_group_count(s);
     sbuf_puts(b,
               "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
               "<title>grokmon report</title>\n<style>\n"

@@ -58,10 +58,7 @@ void json_write(sbuf *b, const report *rp)
         const series *se = &s->series[i];
         if (se->scope != SCOPE_GROUP)
             continue;
-        int64_t n = se->n;
-        for (size_t k = 0; k < s->n_members; k++)
-            if (strcmp(s->members[k].group, se->name) == 0)
-                n = s->members[k].n;
+        int64_t n = study_group_size(s, se);
         json_t *o = json_object();
         json_object_set_new(o, "table", json_string("group"));
         json_object_set_new(o, "domain", json_string(se->domain));

@@ -94,6 +94,10 @@ const series *study_find_series(const study *s, int scope, const char *name);
 /* Index of step in s->steps, or -1. */
 long study_step_index(const study *s, int64_t step);
 const calibration *study_calibration(const study *s, const char *domain);
+/* Samples in a group series: from its membership count when known, else its n. */
+int64_t study_group_size(const study *s, const series *se);
+/* How many group series the study holds. */
+size_t study_group_count(const study *s);
 
 /* ---- the CSV inputs ----------------------------------------------------- */
 

@@ -522,3 +522,19 @@ const calibration *study_calibration(const study *s, const char *domain)
             return &s->calibs[i];
     return NULL;
 }
+
+int64_t study_group_size(const study *s, const series *se)
+{
+    for (size_t k = 0; k < s->n_members; k++)
+        if (strcmp(s->members[k].group, se->name) == 0)
+            return s->members[k].n;
+    return se->n;
+}
+
+size_t study_group_count(const study *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_series; i++)
+        n += s->series[i].scope == SCOPE_GROUP;
+    return n;
+}

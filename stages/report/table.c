@@ -80,10 +80,7 @@ static void table_memorization(sbuf *b, const study *s)
         const series *se = &s->series[i];
         if (se->scope != SCOPE_GROUP)
             continue;
-        int64_t n = se->n;
-        for (size_t k = 0; k < s->n_members; k++)
-            if (strcmp(s->members[k].group, se->name) == 0)
-                n = s->members[k].n;
+        int64_t n = study_group_size(s, se);
         char ms[32];
         if (se->has_mem_step)
             snprintf(ms, sizeof ms, "%lld", (long long)se->mem_step);
@@ -139,9 +136,7 @@ static void table_correlation(sbuf *b, const corr_table *c)
 void table_write(sbuf *b, const report *rp)
 {
     const study *s = rp->s;
-    size_t n_groups = 0;
-    for (size_t i = 0; i < s->n_series; i++)
-        n_groups += s->series[i].scope == SCOPE_GROUP;
+    size_t n_groups = study_group_count(s);
     sbuf_printf(b, "grokmon report: %zu checkpoints (steps %lld to %lld), %zu domains, %zu groups\n",
                 s->n_steps, (long long)s->steps[0], (long long)s->steps[s->n_steps - 1],
                 s->n_domains, n_groups);
