@@ -94,7 +94,7 @@ static int str_equals(const msgpack_object *o, const char *s)
 {
     size_t n = strlen(s);
     return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-           memcmp(o->via.str.ptr, s, n) == 0;
+           (n == 0 || memcmp(o->via.str.ptr, s, n) == 0); /* "" has a NULL ptr */
 }
 
 /* Validate a header record and keep its bytes. */
@@ -243,7 +243,8 @@ const char *record_type(const msgpack_object *map, char *buf, size_t cap)
     buf[0] = 0;
     if (t && t->type == MSGPACK_OBJECT_STR) {
         size_t n = t->via.str.size < cap - 1 ? t->via.str.size : cap - 1;
-        memcpy(buf, t->via.str.ptr, n);
+        if (n) /* msgpack-c gives an empty string a NULL ptr */
+            memcpy(buf, t->via.str.ptr, n);
         buf[n] = 0;
     }
     return buf;
@@ -271,7 +272,8 @@ int record_get_str(const msgpack_object *m, const char *key, char **out, gm_erro
     char *s = malloc(v->via.str.size + 1);
     if (!s)
         return gm_fail(err, GM_ENOMEM, "out of memory");
-    memcpy(s, v->via.str.ptr, v->via.str.size);
+    if (v->via.str.size) /* msgpack-c gives an empty string a NULL ptr */
+        memcpy(s, v->via.str.ptr, v->via.str.size);
     s[v->via.str.size] = 0;
     *out = s;
     return 0;

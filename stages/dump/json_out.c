@@ -164,7 +164,8 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
             const msgpack_object *k = &o->via.map.ptr[i].key, *v = &o->via.map.ptr[i].val;
             if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 4 && !memcmp(k->via.str.ptr, "type", 4) &&
                 v->type == MSGPACK_OBJECT_STR && v->via.str.size < sizeof tbuf) {
-                memcpy(tbuf, v->via.str.ptr, v->via.str.size);
+                if (v->via.str.size) /* msgpack-c gives "" a NULL ptr */
+                    memcpy(tbuf, v->via.str.ptr, v->via.str.size);
                 tbuf[v->via.str.size] = 0;
                 inner = tbuf;
             }
@@ -178,7 +179,8 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
             if (k->type == MSGPACK_OBJECT_STR) {
                 put_string(s, k->via.str.ptr, k->via.str.size);
                 size_t n = k->via.str.size < sizeof kbuf - 1 ? k->via.str.size : sizeof kbuf - 1;
-                memcpy(kbuf, k->via.str.ptr, n);
+                if (n) /* msgpack-c gives "" a NULL ptr */
+                    memcpy(kbuf, k->via.str.ptr, n);
                 kbuf[n] = 0;
             } else if (k->type == MSGPACK_OBJECT_ARRAY || k->type == MSGPACK_OBJECT_MAP) {
                 /* a container key is not rendered: escaping nested keys once per level

@@ -93,7 +93,8 @@ static int field_str(const msgpack_object *m, const char *key, int required, cha
     if (o->type != MSGPACK_OBJECT_STR)
         return gm_fail(err, GM_EDATA, "%s field '%s' is %s, expected a string", what, key,
                        kind_name(o));
-    *out = strndup(o->via.str.ptr, o->via.str.size);
+    *out = o->via.str.size ? strndup(o->via.str.ptr, o->via.str.size)
+                           : strdup(""); /* msgpack-c gives "" a NULL ptr */
     if (!*out)
         return gm_fail(err, GM_ENOMEM, "out of memory");
     return 0;
