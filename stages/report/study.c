@@ -336,6 +336,7 @@ int study_add_input(study *s, record_reader *r, gm_error *err)
         if (op && len >= 0 && (size_t)len + 16 < sizeof line) {
             len += snprintf(line + len, sizeof line - (size_t)len, ", options ");
             msgpack_object_print_buffer(line + len, sizeof line - (size_t)len, *op);
+            line[sizeof line - 1] = 0; /* msgpack-c leaves a full buffer unterminated */
         }
     }
     names[s->n_inputs] = strdup(record_reader_name(r));

@@ -3,10 +3,10 @@
 # each made from a real, valid file (written by the stages themselves or by
 # gen-checkpoint) with one thing broken, so that each case tests exactly the
 # check it names. Needs GM_BIN and GM_TOOLS (tests/stage/bad_inputs.sh sets
-# them). It does not run the cases. Spec: issue 7 "A catalogue of bad inputs".
+# them; GM_ROOT, the repository). It does not run the cases. Spec: issue 7 "A catalogue of bad inputs".
 set -euo pipefail
 D=${1:?usage: make-inputs.sh DIR}
-BIN=${GM_BIN:?} TOOLS=${GM_TOOLS:?}
+BIN=${GM_BIN:?} TOOLS=${GM_TOOLS:?} ROOT=${GM_ROOT:?}
 PY=/usr/bin/python3
 mkdir -p "$D"
 cd "$D"
@@ -140,6 +140,11 @@ import json; p = 'ck-index-escape/model.safetensors.index.json'; x = json.load(o
 x['weight_map']['model.norm.weight'] = '../ck/model.safetensors'; json.dump(x, open(p, 'w'))"
 rm -rf ck-index-missing-shard; cp -r ck-sharded ck-index-missing-shard
 rm ck-index-missing-shard/model-00002-of-00002.safetensors
+
+# ---- found by fuzzing (tests/fuzz/regress/) -------------------------------
+# a header whose options map has non-string keys (an array among them): report
+# printed it with msgpack-c into a 2 KB line left unterminated, and read past it
+head -c 2350 "$ROOT/tests/fuzz/regress/metric_stream/long-header-options" >odd-header-options.mpk
 
 # ---- accuracy CSVs -----------------------------------------------------
 printf 'step,accuracy\n1,0.5\n2,0.7\n' >acc-no-domain.csv

@@ -13,7 +13,7 @@ PY=/usr/bin/python3
 C=tests/fuzz/corpus
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-for t in stream stream_lz4 safetensors shard_index config npy jsonl indices accuracy_csv pathway_stream trace_stream sample_stream json_in; do
+for t in stream stream_lz4 safetensors shard_index config npy jsonl indices accuracy_csv pathway_stream trace_stream sample_stream json_in metric_stream; do
   rm -rf "$C/$t"; mkdir -p "$C/$t"
 done
 
@@ -108,6 +108,11 @@ for f in "$C"/stream/*.mpk; do
   "$BIN/dump" "$f" | head -3 | while IFS= read -r line; do i=$((i + 1)); printf '%s\n' "$line" >"$C/json_in/$(basename "$f" .mpk)-$i.json"; done
 done
 cp "$W/misc.jsonl" "$C/json_in/misc.jsonl"
+
+# metric_stream: what metric-reduce writes (one-shot, and membership-only)
+"$BIN/metric-reduce" "$W/p-step1.mpk" "$W/p-step2.mpk" -o "$C/metric_stream/metrics.mpk"
+"$BIN/metric-reduce" --distance experts --pairs 3 "$W/p-step1.mpk" "$W/p-step2.mpk" -o "$C/metric_stream/experts-pairs.mpk"
+cp "$W/members.mpk" "$C/metric_stream/members.mpk"
 
 # ---- reader inputs ----
 cp "$W/s.jsonl" "$C/jsonl/samples.jsonl"

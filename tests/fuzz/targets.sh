@@ -13,7 +13,7 @@ fuzz_extra_sources() { # TARGET
     pathway_stream) ls stages/metric-reduce/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
     trace_stream) echo stages/pathway-encode/encode.c ;;
     sample_stream) echo stages/router-trace/trace.c ;;
-    accuracy_csv) ls stages/report/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
+    accuracy_csv|metric_stream) ls stages/report/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
     *) ;;
   esac
 }
