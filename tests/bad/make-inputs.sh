@@ -2,8 +2,8 @@
 # make-inputs.sh DIR: write the bad inputs of tests/bad/cases.txt into DIR,
 # each made from a real, valid file (written by the stages themselves or by
 # gen-checkpoint) with one thing broken, so that each case tests exactly the
-# check it names. Needs GM_BIN and GM_TOOLS (tests/stage/bad_inputs.sh sets
-# them; GM_ROOT, the repository). It does not run the cases. Spec: issue 7 "A catalogue of bad inputs".
+# check it names. Needs GM_BIN, GM_TOOLS and GM_ROOT (tests/stage/bad_inputs.sh
+# sets them). It does not run the cases. Spec: issue 7 "A catalogue of bad inputs".
 set -euo pipefail
 D=${1:?usage: make-inputs.sh DIR}
 BIN=${GM_BIN:?} TOOLS=${GM_TOOLS:?} ROOT=${GM_ROOT:?}
