@@ -348,6 +348,10 @@ int study_add_membership(study *st, const msgpack_object *rec, gm_error *err)
     size_t n_steps = 0, n_losses = 0;
     int64_t mem_step = 0;
     int rc = -1;
+    /* the loss matrix rows are laid out as membership records arrive: a
+     * pathway record read before them would have no row to land in */
+    if (st->have_shape)
+        return gm_fail(err, GM_EDATA, "membership records must come before any pathway record");
     st->membership_mode = 1;
     if (record_get_str(rec, "id", &id, err) || record_get_str(rec, "domain", &domain, err)
         || record_get_str(rec, "group", &group, err) || record_get_f64(rec, "eps", &eps, err)
