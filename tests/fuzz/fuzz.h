@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -52,5 +53,10 @@ static inline void fuzz_file_close(int fd)
             abort();                                                            \
         }                                                                       \
     } while (0)
+
+/* A failure must be reported the way error.h promises: a code and a
+ * non-empty one-line message. */
+#define FUZZ_ASSERT_ERROR(err)                                                  \
+    FUZZ_ASSERT((err)->code != 0 && (err)->msg[0] && !strchr((err)->msg, '\n'))
 
 #endif

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     model_config c;
     memset(&c, 0xa5, sizeof c);
     if (hf_config_read(path, &c, &err) < 0) {
-        FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+        FUZZ_ASSERT_ERROR(&err);
     } else {
         FUZZ_ASSERT(c.D > 0 && c.L > 0 && c.H > 0 && c.H_kv > 0 && c.F > 0);
         FUZZ_ASSERT(c.E > 0 && c.K > 0 && c.V > 0 && c.max_pos > 0);

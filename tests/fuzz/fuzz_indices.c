@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     selection s;
     memset(&s, 0, sizeof s);
     if (selection_indices_file(&s, path, N_INSTANCES, &err) < 0) {
-        FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+        FUZZ_ASSERT_ERROR(&err);
     } else {
         size_t n = selection_count(&s);
         uint8_t seen[N_INSTANCES] = {0};
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&s, 0, sizeof s);
     int64_t step = 1 + (size % 3), batch = 1 + (size % 5);
     if (selection_olmo_step(&s, path, step, batch, N_INSTANCES, &err) < 0) {
-        FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+        FUZZ_ASSERT_ERROR(&err);
     } else {
         FUZZ_ASSERT(selection_count(&s) == (size_t)batch);
         for (size_t i = 0; i < selection_count(&s); i++) {

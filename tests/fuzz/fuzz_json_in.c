@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     gm_error err = {0};
     if (json_in_record(&pk, obj, &err) < 0) {
-        FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+        FUZZ_ASSERT_ERROR(&err);
     } else {
         /* the streaming unpacker, as record.c uses it */
         msgpack_unpacker u;

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     token_source src;
     gm_error err = {0};
     if (jsonl_source_open(&cfg, &src, &err) < 0) {
-        FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+        FUZZ_ASSERT_ERROR(&err);
         fuzz_file_close(fd);
         return 0;
     }

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     npy_header h;
     gm_error err = {0};
     if (npy_header_parse(data, size, &h, &err) < 0) {
-        FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+        FUZZ_ASSERT_ERROR(&err);
         return 0;
     }
     FUZZ_ASSERT(h.ndim == 1 || h.ndim == 2);
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     source_config cfg = {.paths = paths, .n_paths = 1 + (size & 1), .seq_len = 3};
     token_source src;
     if (npy_source_open(&cfg, &src, &err) < 0) {
-        FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+        FUZZ_ASSERT_ERROR(&err);
     } else {
         int64_t per_file = h.ndim == 2 ? h.shape[0] : h.shape[0] / 3;
         FUZZ_ASSERT(src.n_instances == per_file * (int64_t)cfg.n_paths);

@@ -15,11 +15,6 @@
 #include "fuzz.h"
 #include "record.h"
 
-static void check_error(const gm_error *err)
-{
-    FUZZ_ASSERT(err->code != GM_OK && err->msg[0] && !strchr(err->msg, '\n'));
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -77,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             goto fail;
     goto done;
 fail:
-    check_error(&err);
+    FUZZ_ASSERT_ERROR(&err);
 done:
     record_writer_abort(w);
     record_reader_close(r);

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gm_error err = {0};
     st_index *ix = st_index_read(path, &err);
     if (!ix) {
-        FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+        FUZZ_ASSERT_ERROR(&err);
         fuzz_file_close(fd);
         return 0;
     }

@@ -11,13 +11,6 @@
 
 #define MAX_RECORDS 4096
 
-static void check_error(const gm_error *err)
-{
-    FUZZ_ASSERT(err->code != GM_OK);
-    FUZZ_ASSERT(err->msg[0] != 0);
-    FUZZ_ASSERT(strchr(err->msg, '\n') == NULL);
-}
-
 /* Every getter on every string key of the record; each must either succeed
  * or fail with a message, never read out of bounds. */
 static void poke_fields(const msgpack_object *rec)
@@ -82,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gm_error err = {0};
     record_reader *r = record_reader_open(path, &err);
     if (!r) {
-        check_error(&err);
+        FUZZ_ASSERT_ERROR(&err);
         fuzz_file_close(fd);
         return 0;
     }
@@ -103,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n++;
     }
     if (n < MAX_RECORDS && got < 0)
-        check_error(&err);
+        FUZZ_ASSERT_ERROR(&err);
     for (size_t i = 0; i < record_reader_header_count(r); i++) {
         const char *bytes;
         size_t len;

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto fail;
     goto done;
 fail:
-    FUZZ_ASSERT(err.code != GM_OK && err.msg[0] && !strchr(err.msg, '\n'));
+    FUZZ_ASSERT_ERROR(&err);
 done:
     record_writer_abort(w);
     record_reader_close(r);
