@@ -117,10 +117,9 @@ static int keep_header(record_reader *r, const msgpack_object *h, gm_error *err)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_object(&pk, *h);
-    packed_bytes *grown = realloc(r->headers, (r->n_headers + 1) * sizeof *grown);
-    if (!grown || !sb.data) {
+    packed_bytes *grown = sb.data ? realloc(r->headers, (r->n_headers + 1) * sizeof *grown) : NULL;
+    if (!grown) {
         msgpack_sbuffer_destroy(&sb);
-        free(grown == r->headers ? NULL : grown);
         return gm_fail(err, GM_ENOMEM, "out of memory keeping a header");
     }
     r->headers = grown;

@@ -47,7 +47,7 @@ static int write_text(gm_output *out, strbuf *s, gm_error *err)
 }
 
 /* Print every header the reader holds from index *shown on. */
-static int print_new_headers(record_reader *r, size_t *shown, strbuf *s)
+static void print_new_headers(record_reader *r, size_t *shown, strbuf *s)
 {
     for (; *shown < record_reader_header_count(r); (*shown)++) {
         const char *bytes;
@@ -59,7 +59,6 @@ static int print_new_headers(record_reader *r, size_t *shown, strbuf *s)
             json_out_record(s, &u.data, (size_t)brief);
         msgpack_unpacked_destroy(&u);
     }
-    return 0;
 }
 
 static int dump_stream(const char *path, gm_output *out, gm_error *err)
