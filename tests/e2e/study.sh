@@ -141,7 +141,10 @@ check "--version" bash -c "'$STUDY' --version | grep -q '^grokmon-study '"
 # here (the workers share the filesystem), every machine gets jobs and the records are the same.
 cat >"$TMP/fakessh" <<FAKE
 #!/bin/bash
-# ssh stand-in: [options] HOST [--] COMMAND...; logs the host, runs COMMAND here
+# ssh stand-in: [options] HOST [--] COMMAND...; logs the host, runs COMMAND here.
+# sshd always gives the remote command a SHELL (GNU parallel's remote worker needs one);
+# CI may run us without it, so set it as sshd would.
+export SHELL=/bin/bash
 while [ \$# -gt 0 ]; do case "\$1" in -o|-p|-l) shift 2 ;; -*) shift ;; *) break ;; esac; done
 echo "\$1" >>"$TMP/ssh.log"; shift
 [ "\${1:-}" = "--" ] && shift
@@ -149,16 +152,16 @@ exec bash -c "\$*"
 FAKE
 chmod +x "$TMP/fakessh"
 printf '1/nodeC\n1/nodeD\n' >"$TMP/nodes.txt"
-check "--sshlogin: two machines" bash -c "cd '$TMP' && PARALLEL_SSH='$TMP/fakessh' '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
-  --data data/data.conf --out s5 -S 1/nodeA -S 1/nodeB >s5.out 2>s5.err"
+check "--sshlogin: two machines" bash -c "cd '$TMP' && PARALLEL_SSH='bash $TMP/fakessh' '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
+  --data data/data.conf --out s5 -S 1/nodeA -S 1/nodeB >s5.out 2>s5.err || { cat s5.err >&2; exit 1; }"
 check "--sshlogin: both machines ran jobs" bash -c "grep -qx nodeA '$TMP/ssh.log' && grep -qx nodeB '$TMP/ssh.log'"
 for n in "${names[@]}"; do
   same_file "--sshlogin: paths of $n as by hand" "$TMP/hand/paths/$n.mpk.lz4" "$TMP/s5/paths/$n.mpk.lz4"
 done
 same_file "--sshlogin: the same summary" "$TMP/s1.out" "$TMP/s5.out"
 : >"$TMP/ssh.log"
-check "--sshloginfile" bash -c "cd '$TMP' && PARALLEL_SSH='$TMP/fakessh' '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
-  --data data/data.conf --out s6 --sshloginfile nodes.txt >s6.out 2>s6.err"
+check "--sshloginfile" bash -c "cd '$TMP' && PARALLEL_SSH='bash $TMP/fakessh' '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
+  --data data/data.conf --out s6 --sshloginfile nodes.txt >s6.out 2>s6.err || { cat s6.err >&2; exit 1; }"
 check "--sshloginfile: its machines ran the jobs" bash -c "grep -qx nodeC '$TMP/ssh.log' && grep -qx nodeD '$TMP/ssh.log' && ! grep -q nodeA '$TMP/ssh.log'"
 same_file "--sshloginfile: the same summary" "$TMP/s1.out" "$TMP/s6.out"
 
