@@ -23,8 +23,10 @@ LIBS=($(pkg-config --libs $PKG) -lm -pthread)
 export ASAN_OPTIONS="allocator_may_return_null=1:max_allocation_size_mb=2048:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 
+# the replay binaries go beside the build, not in TMPDIR (which may be mounted noexec)
+mkdir -p "$BUILD/fuzz-replay"
 for t in $(fuzz_targets); do
-  bin=$TMP/fuzz_$t
+  bin=$BUILD/fuzz-replay/fuzz_$t
   # shellcheck disable=SC2046
   if ! $CC "${FLAGS[@]}" tests/fuzz/fuzz_$t.c tests/fuzz/replay.c $(fuzz_extra_sources "$t") \
        "$LIB" "${LIBS[@]}" -o "$bin" 2>"$TMP/build.err"; then
