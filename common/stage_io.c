@@ -63,3 +63,25 @@ void stage_io_abort(stage_io *io)
     io->w = NULL;
     close_inputs(io);
 }
+
+int stage_io_each_record(stage_io *io, size_t n_in, stage_record_fn fn, void *ctx,
+                         cli_progress *prog, gm_error *err)
+{
+    uint64_t done = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        const msgpack_object *rec;
+        int got;
+        while ((got = record_reader_next(io->in[i], &rec, err)) == 1) {
+            if (fn(ctx, rec, io->w, err)) {
+                if (err->code != GM_EPIPE)
+                    gm_error_where(err, "%s", record_reader_where(io->in[i]));
+                return -1;
+            }
+            if (prog)
+                cli_progress_update(prog, ++done);
+        }
+        if (got < 0)
+            return -1;
+    }
+    return 0;
+}

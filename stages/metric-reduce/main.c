@@ -34,6 +34,20 @@ static const char *out_path = NULL;
 static int compress = 0;
 static int progress = 0;
 
+/* One record of the loop: pathways join the study, anything else passes. */
+typedef struct reduce_input {
+    study *st;
+    size_t unknown; /* pathway records of samples not in --membership */
+} reduce_input;
+
+static int reduce_record(void *ctx, const msgpack_object *rec, record_writer *w, gm_error *err)
+{
+    reduce_input *in = ctx;
+    return record_is_type(rec, "pathway")
+               ? study_add_pathway(in->st, rec, allow_missing, &in->unknown, err)
+               : record_writer_copy(w, rec, err);
+}
+
 static cli_option options[] = {
     {"eps", 0, CLI_STRING, &eps_text, "V",
      "loss threshold eps for every domain (default: calibrated per domain to 20-25 % memorized)", 0, 0, 0},
@@ -131,23 +145,9 @@ int main(int argc, char **argv)
 
     cli_progress prog;
     cli_progress_start(&prog, "pathway records", 0, progress);
-    uint64_t done = 0;
-    size_t unknown = 0;
-    for (size_t i = 0; i < n_in; i++) {
-        while ((got = record_reader_next(io.in[i], &rec, &err)) == 1) {
-            int rc = record_is_type(rec, "pathway")
-                         ? study_add_pathway(&st, rec, allow_missing, &unknown, &err)
-                         : record_writer_copy(w, rec, &err);
-            if (rc) {
-                if (err.code != GM_EPIPE)
-                    gm_error_where(&err, "%s", record_reader_where(io.in[i]));
-                goto fail;
-            }
-            cli_progress_update(&prog, ++done);
-        }
-        if (got < 0)
-            goto fail;
-    }
+    reduce_input in = {.st = &st, .unknown = 0};
+    if (stage_io_each_record(&io, n_in, reduce_record, &in, &prog, &err))
+        goto fail;
     cli_progress_finish(&prog);
 
     size_t dropped;
@@ -157,9 +157,9 @@ int main(int argc, char **argv)
     if (dropped)
         fprintf(stderr, "%s: warning: dropped %zu sample(s) missing from some checkpoint, first %s\n",
                 NAME, dropped, first_missing);
-    if (unknown)
+    if (in.unknown)
         fprintf(stderr, "%s: warning: dropped %zu pathway record(s) of samples not in %s\n", NAME,
-                unknown, membership);
+                in.unknown, membership);
 
     if (!membership) {
         if (groups_assign(&st, eps_all, eps_domain.items, eps_domain.n, delta, &err)

@@ -22,6 +22,13 @@ static const char *out_path = NULL;
 static int compress = 0;
 static int progress = 0;
 
+/* One record of the loop: a trace becomes a pathway, anything else passes. */
+static int encode_record(void *enc, const msgpack_object *rec, record_writer *w, gm_error *err)
+{
+    return record_is_type(rec, "trace") ? encoder_run(enc, rec, w, err)
+                                        : record_writer_copy(w, rec, err);
+}
+
 static cli_option options[] = {
     {"model", 'm', CLI_STRING, &model_dir, "DIR",
      "checkpoint folder whose router matrices W_l give the cosines (required)", 0, 0, 0},
@@ -88,23 +95,8 @@ int main(int argc, char **argv)
 
     cli_progress prog;
     cli_progress_start(&prog, "samples", 0, progress);
-    uint64_t done = 0;
-    for (size_t i = 0; i < io.n_in; i++) {
-        const msgpack_object *rec;
-        int got;
-        while ((got = record_reader_next(io.in[i], &rec, &err)) == 1) {
-            int rc = record_is_type(rec, "trace") ? encoder_run(enc, rec, io.w, &err)
-                                                  : record_writer_copy(io.w, rec, &err);
-            if (rc) {
-                if (err.code != GM_EPIPE)
-                    gm_error_where(&err, "%s", record_reader_where(io.in[i]));
-                goto fail;
-            }
-            cli_progress_update(&prog, ++done);
-        }
-        if (got < 0)
-            goto fail;
-    }
+    if (stage_io_each_record(&io, io.n_in, encode_record, enc, &prog, &err))
+        goto fail;
     cli_progress_finish(&prog);
     if (stage_io_close(&io, &err))
         goto fail;

@@ -33,6 +33,17 @@ static int keep_pages = 0;
 static int stats = 0;
 static int progress = 0;
 
+/* One record of the loop: samples gather into the batch, which runs when
+ * full; any other record first finishes the batch, to keep the stream's order. */
+static int trace_record(void *batch, const msgpack_object *rec, record_writer *w, gm_error *err)
+{
+    if (!record_is_type(rec, "sample"))
+        return trace_batch_flush(batch, w, err) || record_writer_copy(w, rec, err) ? -1 : 0;
+    if (trace_batch_add(batch, rec, err))
+        return -1;
+    return trace_batch_full(batch) ? trace_batch_flush(batch, w, err) : 0;
+}
+
 static cli_option options[] = {
     {"model", 'm', CLI_STRING, &model_dir, "DIR",
      "HF checkpoint folder (config.json + safetensors) to run (required)", 0, 0, 0},
@@ -137,34 +148,8 @@ int main(int argc, char **argv)
 
     cli_progress prog;
     cli_progress_start(&prog, "samples", 0, progress);
-    uint64_t done = 0;
-    for (size_t i = 0; i < io.n_in; i++) {
-        const msgpack_object *rec;
-        int got;
-        while ((got = record_reader_next(io.in[i], &rec, &err)) == 1) {
-            int rc;
-            if (record_is_type(rec, "sample")) {
-                rc = trace_batch_add(batch, rec, &err);
-                if (rc) {
-                    gm_error_where(&err, "%s", record_reader_where(io.in[i]));
-                    goto fail;
-                }
-                if (trace_batch_full(batch)) {
-                    done += trace_batch_size(batch);
-                    if (trace_batch_flush(batch, io.w, &err))
-                        goto fail;
-                    cli_progress_update(&prog, done);
-                }
-            } else {
-                /* keep the stream's order: finish the samples before this record */
-                done += trace_batch_size(batch);
-                if (trace_batch_flush(batch, io.w, &err) || record_writer_copy(io.w, rec, &err))
-                    goto fail;
-            }
-        }
-        if (got < 0)
-            goto fail;
-    }
+    if (stage_io_each_record(&io, io.n_in, trace_record, batch, &prog, &err))
+        goto fail;
     if (trace_batch_flush(batch, io.w, &err))
         goto fail;
     cli_progress_finish(&prog);

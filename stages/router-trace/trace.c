@@ -70,7 +70,6 @@ void trace_batch_free(trace_batch *b)
 }
 
 int trace_batch_full(const trace_batch *b) { return b->tokens >= b->max_tokens; }
-size_t trace_batch_size(const trace_batch *b) { return b->n; }
 
 /* An optional string field: absent or nil gives NULL. */
 static int opt_str(const msgpack_object *rec, const char *key, char **out, gm_error *err)

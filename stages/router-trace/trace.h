@@ -24,8 +24,6 @@ void trace_batch_free(trace_batch *b); /* accepts NULL */
  * Errors name the sample id; the caller adds the stream position. */
 int trace_batch_add(trace_batch *b, const msgpack_object *rec, gm_error *err);
 int trace_batch_full(const trace_batch *b);
-/* Samples waiting. */
-size_t trace_batch_size(const trace_batch *b);
 
 /* Run the pending samples and write their traces; empties the batch. */
 int trace_batch_flush(trace_batch *b, record_writer *w, gm_error *err);
