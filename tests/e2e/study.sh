@@ -144,7 +144,9 @@ cat >"$TMP/fakessh" <<FAKE
 # ssh stand-in: [options] HOST [--] COMMAND...; logs the host, runs COMMAND here.
 # sshd always gives the remote command a SHELL (GNU parallel's remote worker needs one);
 # CI may run us without it, so set it as sshd would.
+# It also starts the command in another folder, as ssh starts it in the login's home.
 export SHELL=/bin/bash
+cd /
 while [ \$# -gt 0 ]; do case "\$1" in -o|-p|-l) shift 2 ;; -*) shift ;; *) break ;; esac; done
 echo "\$1" >>"$TMP/ssh.log"; shift
 [ "\${1:-}" = "--" ] && shift
