@@ -3,8 +3,14 @@
  * clip, rotate-half RoPE, causal softmax attention per sample and head in
  * query blocks (SGEMM for scores and for P @ V), o_proj added into the
  * residual. No KV cache, no sliding window, no attention bias.
+ * The (sample, head) pairs are shared out among threads, each with its own
+ * scores block and OpenBLAS held to one thread: the per-head products are
+ * too thin (K = Dh) for OpenBLAS to split well, and the softmax between them
+ * would otherwise run on one core.
  * Spec: olmoe.md "Forward pass" step 2 (attention part). */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "forward_impl.h"
@@ -32,13 +38,12 @@ static void clip_rows(float *x, int64_t n, float c)
 
 /* Rows [i0, i1) of one sample's head: S = softmax_causal(q k^T / sqrt(Dh)),
  * out = S @ v. q rows at stride D, k/v rows at stride Dkv, out at stride D. */
-static void attend_block(forward *f, const float *q, const float *k, const float *v,
-                         float *out, int64_t i0, int64_t i1)
+static void attend_block(const forward *f, float *S, const float *q, const float *k,
+                         const float *v, float *out, int64_t i0, int64_t i1)
 {
     const model_config *c = &f->m->cfg;
     int64_t D = c->D, Dkv = c->H_kv * c->Dh, Dh = c->Dh;
-    int64_t M = i1 - i0, N = i1; /* keys 0..i1-1 */
-    float *S = f->scores;        /* [M, N] */
+    int64_t M = i1 - i0, N = i1; /* keys 0..i1-1; S is [M, N] */
     gemm_nt(M, N, Dh, q + i0 * D, D, k, Dkv, 0.0f, S, N);
     float scale = (float)(1.0 / sqrt((double)Dh));
     for (int64_t r = 0; r < M; r++) {
@@ -52,13 +57,83 @@ static void attend_block(forward *f, const float *q, const float *k, const float
     gemm_nn(M, Dh, N, S, N, v, Dkv, 0.0f, out + i0 * D, D);
 }
 
+/* One (sample, head) pair, all its query blocks, with scores block S. */
+static void attend_head(const forward *f, float *S, int64_t item)
+{
+    const model_config *c = &f->m->cfg;
+    int64_t D = c->D, Dh = c->Dh, Dkv = c->H_kv * Dh, group = c->H / c->H_kv;
+    size_t sg = (size_t)(item / c->H);
+    int64_t hh = item % c->H, kh = hh / group;
+    int64_t s0 = f->seg_start[sg], Ts = f->seg_len[sg];
+    const float *q = f->q + s0 * D + hh * Dh;
+    const float *k = f->k + s0 * Dkv + kh * Dh;
+    const float *v = f->v + s0 * Dkv + kh * Dh;
+    float *out = f->att + s0 * D + hh * Dh;
+    for (int64_t i0 = 0; i0 < Ts; i0 += BQ)
+        attend_block(f, S, q, k, v, out, i0, i0 + BQ < Ts ? i0 + BQ : Ts);
+}
+
+/* The pairs, handed out one at a time so that long and short samples even out. */
+typedef struct attn_share {
+    const forward *f;
+    int64_t n_items;
+    atomic_llong next;
+} attn_share;
+
+typedef struct attn_thread {
+    attn_share *share;
+    float *S;
+} attn_thread;
+
+static void *attend_worker(void *arg)
+{
+    attn_thread *t = arg;
+    int64_t item;
+    while ((item = atomic_fetch_add(&t->share->next, 1)) < t->share->n_items)
+        attend_head(t->share->f, t->S, item);
+    return NULL;
+}
+
+static void attend_all(forward *f)
+{
+    enum { MAX_THREADS = 256 };
+    int64_t n_items = (int64_t)f->nseg * f->m->cfg.H;
+    int n = f->attn_threads;
+    if (n > n_items)
+        n = (int)n_items;
+    if (n > MAX_THREADS)
+        n = MAX_THREADS;
+    if (n <= 1) {
+        for (int64_t item = 0; item < n_items; item++)
+            attend_head(f, f->scores, item);
+        return;
+    }
+    attn_share share = {.f = f, .n_items = n_items};
+    atomic_init(&share.next, 0);
+    attn_thread th[MAX_THREADS];
+    pthread_t id[MAX_THREADS];
+    int started = 0;
+    gemm_set_threads(1);
+    for (int i = 1; i < n; i++) {
+        th[i] = (attn_thread){&share, f->scores + i * f->scores_per_thread};
+        if (pthread_create(&id[i], NULL, attend_worker, &th[i]) != 0)
+            break; /* fewer threads; the work is shared all the same */
+        started = i;
+    }
+    th[0] = (attn_thread){&share, f->scores};
+    attend_worker(&th[0]);
+    for (int i = 1; i <= started; i++)
+        pthread_join(id[i], NULL);
+    gemm_set_threads(f->attn_threads);
+}
+
 void fw_attention(forward *f, int64_t l)
 {
     const model *m = f->m;
     const model_config *c = &m->cfg;
     const model_layer *ly = &m->layers[l];
     int64_t T = f->Tall, D = c->D, Dh = c->Dh, half = Dh / 2;
-    int64_t Hkv = c->H_kv, Dkv = Hkv * Dh, group = c->H / Hkv;
+    int64_t Hkv = c->H_kv, Dkv = Hkv * Dh;
 
     /* q = h Wq^T [T, D]; k = h Wk^T, v = h Wv^T [T, Dkv]; weights [out, in] */
     const float *w = fw_weights(f, &ly->wq, 0, D * D, f->wa);
@@ -93,18 +168,7 @@ void fw_attention(forward *f, int64_t l)
     }
 
     /* att[:, head] = softmax_causal(q_h k_h^T / sqrt(Dh)) v_h, per sample */
-    for (size_t sg = 0; sg < f->nseg; sg++) {
-        int64_t s0 = f->seg_start[sg], Ts = f->seg_len[sg];
-        for (int64_t hh = 0; hh < c->H; hh++) {
-            int64_t kh = hh / group;
-            const float *q = f->q + s0 * D + hh * Dh;
-            const float *k = f->k + s0 * Dkv + kh * Dh;
-            const float *v = f->v + s0 * Dkv + kh * Dh;
-            float *out = f->att + s0 * D + hh * Dh;
-            for (int64_t i0 = 0; i0 < Ts; i0 += BQ)
-                attend_block(f, q, k, v, out, i0, i0 + BQ < Ts ? i0 + BQ : Ts);
-        }
-    }
+    attend_all(f);
 
     /* x += att @ Wo^T */
     w = fw_weights(f, &ly->wo, 0, D * D, f->wa);

@@ -194,8 +194,10 @@ static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *e
                            (long long)T);
         }
     }
-    /* one query block of attention scores: [FW_ATTN_BLOCK, Tmax] */
-    int64_t need = FW_ATTN_BLOCK * Tmax;
+    /* one query block of attention scores per attention thread: [FW_ATTN_BLOCK, Tmax] */
+    f->attn_threads = gemm_get_threads();
+    f->scores_per_thread = FW_ATTN_BLOCK * Tmax;
+    int64_t need = f->attn_threads * f->scores_per_thread;
     if (need > f->cap_scores) {
         free(f->scores);
         f->scores = malloc((size_t)need * sizeof(float));

@@ -31,8 +31,10 @@ struct forward {
     float *q;                    /* [T, D]    queries (H heads of Dh) */
     float *k, *v;                /* [T, Dkv]  keys, values (H_kv heads) */
     float *att;                  /* [T, D]    attention output, heads concatenated */
-    float *scores;               /* [FW_ATTN_BLOCK, Tmax] one query block's attention rows */
-    int64_t cap_scores;
+    float *scores;               /* [attn_threads, FW_ATTN_BLOCK, Tmax] one query block's
+                                  * attention rows per attention thread */
+    int64_t cap_scores, scores_per_thread;
+    int attn_threads;            /* threads splitting the (sample, head) pairs */
     float *logits;               /* [T, E]    router logits, then softmax */
     int *topk_id;                /* [T, K] */
     float *topk_w;               /* [T, K] */

@@ -85,11 +85,17 @@ void gemm_nn(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                     (blasint)ldc);
 }
 
+static int blas_threads = 1;
+
 void gemm_set_threads(int n)
 {
-    if (n >= 1)
+    if (n >= 1) {
         openblas_set_num_threads(n);
+        blas_threads = n;
+    }
 }
+
+int gemm_get_threads(void) { return blas_threads; }
 
 const char *gemm_core_name(void)
 {

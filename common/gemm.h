@@ -27,6 +27,9 @@ void gemm_use_reference(int on);
 
 /* OpenBLAS threads (n >= 1). */
 void gemm_set_threads(int n);
+/* The count last set (1 before any call): callers that split work across
+ * their own threads use it, with OpenBLAS held to 1 thread meanwhile. */
+int gemm_get_threads(void);
 
 /* The OpenBLAS kernel in use, e.g. "SkylakeX" ("reference" on the loop path). */
 const char *gemm_core_name(void);
