@@ -98,7 +98,7 @@ static void attend_all(forward *f)
 {
     enum { MAX_THREADS = 256 };
     int64_t n_items = (int64_t)f->nseg * f->m->cfg.H;
-    int n = f->attn_threads;
+    int n = f->threads;
     if (n > n_items)
         n = (int)n_items;
     if (n > MAX_THREADS)
@@ -124,7 +124,7 @@ static void attend_all(forward *f)
     attend_worker(&th[0]);
     for (int i = 1; i <= started; i++)
         pthread_join(id[i], NULL);
-    gemm_set_threads(f->attn_threads);
+    gemm_set_threads(f->threads);
 }
 
 void fw_attention(forward *f, int64_t l)

@@ -25,7 +25,8 @@ double fw_now(void)
 
 /* ---- weights ----------------------------------------------------------- */
 
-const float *fw_weights(forward *f, const gm_tensor *t, int64_t first, int64_t n, float *buf)
+const float *fw_weights_timed(const gm_tensor *t, int64_t first, int64_t n, float *buf,
+                              double *t_widen)
 {
     if (t->dtype == GM_F32) {
         const float *p = (const float *)t->data + first;
@@ -36,8 +37,13 @@ const float *fw_weights(forward *f, const gm_tensor *t, int64_t first, int64_t n
     /* one thread: OpenBLAS's workers spin between calls, and a second widening
      * thread measured slower than one on 2 cores */
     tensor_widen(t, first, n, buf);
-    f->st.t_widen += fw_now() - t0;
+    *t_widen += fw_now() - t0;
     return buf;
+}
+
+const float *fw_weights(forward *f, const gm_tensor *t, int64_t first, int64_t n, float *buf)
+{
+    return fw_weights_timed(t, first, n, buf, &f->st.t_widen);
 }
 
 void fw_release(forward *f, const gm_tensor *t)
@@ -112,10 +118,13 @@ forward *forward_create(const model *m, const forward_opts *opts, gm_error *err)
     f->wcap = w;
     f->wa = malloc((size_t)w * sizeof(float));
     f->wb = malloc((size_t)w * sizeof(float));
+    f->ex0.wa = f->wa;
+    f->ex0.wb = f->wb;
     f->norm_w = malloc((size_t)(D > Dkv ? D : Dkv) * sizeof(float));
     f->e_count = calloc((size_t)c->E + 1, sizeof(int64_t));
     f->e_start = calloc((size_t)c->E + 1, sizeof(int64_t));
-    if (!f->wa || !f->wb || !f->norm_w || !f->e_count || !f->e_start) {
+    f->e_owner = calloc((size_t)c->E, sizeof(int));
+    if (!f->wa || !f->wb || !f->norm_w || !f->e_count || !f->e_start || !f->e_owner) {
         forward_free(f);
         gm_fail(err, GM_ENOMEM, "out of memory for weight buffers (2 x %lld floats)",
                 (long long)w);
@@ -129,26 +138,13 @@ static void free_activations(forward *f)
     free(f->pos); free(f->seg_of);
     free(f->x); free(f->h); free(f->q); free(f->k); free(f->v); free(f->att);
     free(f->logits); free(f->topk_id); free(f->topk_w); free(f->e_tok); free(f->e_w);
-    free(f->xe); free(f->ge); free(f->ye); free(f->lse_m); free(f->lse_s); free(f->tgt);
+    free(f->ex0.xe); free(f->ex0.ge); free(f->ex0.ye); free(f->lse_m); free(f->lse_s); free(f->tgt);
     free(f->vlog);
     f->pos = NULL; f->seg_of = NULL; f->x = f->h = f->q = f->k = f->v = f->att = NULL;
     f->logits = NULL; f->topk_id = NULL; f->topk_w = NULL; f->e_tok = NULL; f->e_w = NULL;
-    f->xe = f->ge = f->ye = NULL; f->lse_m = f->lse_s = NULL; f->tgt = NULL; f->vlog = NULL;
+    f->ex0.xe = f->ex0.ge = f->ex0.ye = NULL; f->lse_m = f->lse_s = NULL; f->tgt = NULL; f->vlog = NULL;
     f->cap_T = 0;
 }
-
-void forward_free(forward *f)
-{
-    if (!f)
-        return;
-    free_activations(f);
-    free(f->scores); free(f->acc_router); free(f->acc_topk);
-    free(f->wa); free(f->wb); free(f->norm_w);
-    free(f->e_count); free(f->e_start); free(f->rope_cos); free(f->rope_sin);
-    free(f);
-}
-
-const forward_stats *forward_get_stats(const forward *f) { return &f->st; }
 
 static void *alloc_n(size_t n, size_t size, int *bad)
 {
@@ -157,6 +153,64 @@ static void *alloc_n(size_t n, size_t size, int *bad)
         *bad = 1;
     return p;
 }
+
+static void free_expert_threads(forward *f)
+{
+    for (int i = 0; i < f->n_ex; i++) {
+        fw_expert_scratch *x = &f->ex[i];
+        free(x->xe); free(x->ge); free(x->ye); free(x->acc); free(x->wa); free(x->wb);
+    }
+    free(f->ex);
+    f->ex = NULL;
+    f->n_ex = 0;
+    f->cap_ex_T = 0;
+}
+
+/* Buffers for threads 1.. of the expert phase, for batches up to T tokens. */
+static int reserve_expert_threads(forward *f, int64_t T, gm_error *err)
+{
+    const model_config *c = &f->m->cfg;
+    int n = f->threads - 1;
+    if (n == f->n_ex && T <= f->cap_ex_T)
+        return 0;
+    free_expert_threads(f);
+    if (n <= 0)
+        return 0;
+    f->ex = calloc((size_t)n, sizeof *f->ex);
+    int bad = !f->ex;
+    for (int i = 0; i < n && !bad; i++) {
+        fw_expert_scratch *x = &f->ex[i];
+        size_t t = (size_t)T;
+        f->n_ex = i + 1;
+        x->xe = alloc_n(t * (size_t)c->D, sizeof(float), &bad);
+        x->ge = alloc_n(t * (size_t)(2 * c->F), sizeof(float), &bad);
+        x->ye = alloc_n(t * (size_t)c->D, sizeof(float), &bad);
+        x->acc = alloc_n(t * (size_t)c->D, sizeof(float), &bad);
+        x->wa = alloc_n((size_t)f->wcap, sizeof(float), &bad);
+        x->wb = alloc_n((size_t)f->wcap, sizeof(float), &bad);
+    }
+    if (bad) {
+        free_expert_threads(f);
+        return gm_fail(err, GM_ENOMEM, "out of memory for %d expert threads' buffers", n);
+    }
+    f->cap_ex_T = T;
+    return 0;
+}
+
+void forward_free(forward *f)
+{
+    if (!f)
+        return;
+    free_activations(f);
+    free_expert_threads(f);
+    free(f->scores); free(f->acc_router); free(f->acc_topk);
+    free(f->wa); free(f->wb); free(f->norm_w);
+    free(f->e_count); free(f->e_start); free(f->e_owner); free(f->rope_cos); free(f->rope_sin);
+    free(f);
+}
+
+const forward_stats *forward_get_stats(const forward *f) { return &f->st; }
+
 
 /* Make room for a batch of T tokens, nseg samples, the longest Tmax long. */
 static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *err)
@@ -180,9 +234,9 @@ static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *e
         f->topk_w = alloc_n(t * (size_t)K, sizeof(float), &bad);
         f->e_tok = alloc_n(t * (size_t)K, sizeof(int64_t), &bad);
         f->e_w = alloc_n(t * (size_t)K, sizeof(float), &bad);
-        f->xe = alloc_n(t * (size_t)D, sizeof(float), &bad);
-        f->ge = alloc_n(t * (size_t)(2 * F), sizeof(float), &bad);
-        f->ye = alloc_n(t * (size_t)D, sizeof(float), &bad);
+        f->ex0.xe = alloc_n(t * (size_t)D, sizeof(float), &bad);
+        f->ex0.ge = alloc_n(t * (size_t)(2 * F), sizeof(float), &bad);
+        f->ex0.ye = alloc_n(t * (size_t)D, sizeof(float), &bad);
         f->lse_m = alloc_n(t, sizeof(double), &bad);
         f->lse_s = alloc_n(t, sizeof(double), &bad);
         f->tgt = alloc_n(t, sizeof(float), &bad);
@@ -195,9 +249,11 @@ static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *e
         }
     }
     /* one query block of attention scores per attention thread: [FW_ATTN_BLOCK, Tmax] */
-    f->attn_threads = gemm_get_threads();
+    f->threads = gemm_get_threads();
+    if (reserve_expert_threads(f, T, err))
+        return -1;
     f->scores_per_thread = FW_ATTN_BLOCK * Tmax;
-    int64_t need = f->attn_threads * f->scores_per_thread;
+    int64_t need = f->threads * f->scores_per_thread;
     if (need > f->cap_scores) {
         free(f->scores);
         f->scores = malloc((size_t)need * sizeof(float));

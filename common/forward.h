@@ -39,7 +39,8 @@ typedef struct forward_sample {
     float *probs;            /* [T, L, E] per-token router softmax (emit_probs) */
 } forward_sample;
 
-/* Seconds spent per phase and work done, summed over forward_run calls. */
+/* Seconds spent per phase and work done, summed over forward_run calls.
+ * t_widen is inside the others, and summed over the threads that widen. */
 typedef struct forward_stats {
     double t_embed, t_attn, t_router, t_experts, t_lm_head, t_widen, t_total;
     double flops;            /* real model FLOPs of the runs (forward_flops) */

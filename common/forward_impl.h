@@ -12,6 +12,16 @@
 
 enum { FW_ATTN_BLOCK = 256 }; /* query rows per attention block (scores: [block, Tmax]) */
 
+/* One expert thread's buffers (moe.c), each [cap_T, ...] row-major. */
+typedef struct fw_expert_scratch {
+    float *xe;                   /* [T, D]    gathered expert inputs */
+    float *ge;                   /* [T, 2F]   gate | up outputs, then silu(gate)*up in the gate half */
+    float *ye;                   /* [T, D]    expert outputs */
+    float *acc;                  /* [T, D]    sum of weight * expert output per token (NULL: into x) */
+    float *wa, *wb;              /* [wcap]    widened expert weights: gate | up, down */
+    double t_widen;              /* seconds spent widening, added to the stats after the layer */
+} fw_expert_scratch;
+
 struct forward {
     const model *m;
     forward_opts o;
@@ -31,19 +41,21 @@ struct forward {
     float *q;                    /* [T, D]    queries (H heads of Dh) */
     float *k, *v;                /* [T, Dkv]  keys, values (H_kv heads) */
     float *att;                  /* [T, D]    attention output, heads concatenated */
-    float *scores;               /* [attn_threads, FW_ATTN_BLOCK, Tmax] one query block's
+    float *scores;               /* [threads, FW_ATTN_BLOCK, Tmax] one query block's
                                   * attention rows per attention thread */
     int64_t cap_scores, scores_per_thread;
-    int attn_threads;            /* threads splitting the (sample, head) pairs */
+    int threads;                 /* threads of attention and of the experts (the BLAS count) */
     float *logits;               /* [T, E]    router logits, then softmax */
     int *topk_id;                /* [T, K] */
     float *topk_w;               /* [T, K] */
     int64_t *e_count, *e_start;  /* [E+1] tokens routed to each expert, offsets */
+    int *e_owner;                /* [E]    the expert thread of each expert */
     int64_t *e_tok;              /* [T*K] token of each (expert, slot), grouped by expert */
     float *e_w;                  /* [T*K] its routing weight */
-    float *xe;                   /* [T, D]    gathered expert inputs */
-    float *ge;                   /* [T, 2F]   gate | up outputs, then silu(gate)*up in the gate half */
-    float *ye;                   /* [T, D]    expert outputs */
+    fw_expert_scratch ex0;       /* expert thread 0's buffers: its outputs go into x */
+    fw_expert_scratch *ex;       /* [threads - 1] the other expert threads' buffers */
+    int n_ex;
+    int64_t cap_ex_T;
     double *lse_m, *lse_s;       /* [T]       running logsumexp max and sum over V blocks */
     float *tgt;                  /* [T]       logit of the next token */
     float *vlog;                 /* [T, Vb]   one lm_head block's logits */
@@ -62,6 +74,9 @@ struct forward {
 /* An f32 view of n elements from element `first` of t: the mapped bytes
  * themselves when t is F32 and aligned, else widened into buf (n floats). */
 const float *fw_weights(forward *f, const gm_tensor *t, int64_t first, int64_t n, float *buf);
+/* The same, adding the widening time to *t_widen (for threads: no shared stats). */
+const float *fw_weights_timed(const gm_tensor *t, int64_t first, int64_t n, float *buf,
+                              double *t_widen);
 /* Drop t's mapped pages from the process when opts.release_weights. */
 void fw_release(forward *f, const gm_tensor *t);
 

@@ -6,6 +6,7 @@
  * outputs per sample. No shared expert, no capacity limit, no token dropping.
  * Spec: olmoe.md "Forward pass" step 2 (router and experts). */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "forward_impl.h"
@@ -108,47 +109,147 @@ static void route(forward *f, int64_t l, forward_sample *s)
         }
 }
 
-void fw_moe(forward *f, int64_t l, forward_sample *s)
+/* One expert over its tokens, with scratch sc: out[tok] += w * expert(h[tok]),
+ * out being x itself or the thread's own sums. */
+static void run_expert(forward *f, const model_layer *ly, int64_t e, fw_expert_scratch *sc,
+                       float *out)
 {
     const model_config *c = &f->m->cfg;
-    const model_layer *ly = &f->m->layers[l];
-    int64_t D = c->D, F = c->F, E = c->E;
+    int64_t D = c->D, F = c->F;
+    int64_t n = f->e_start[e + 1] - f->e_start[e];
+    if (n == 0)
+        return;
+    const int64_t *tok = f->e_tok + f->e_start[e];
+    const float *wt = f->e_w + f->e_start[e];
+    /* xe = h[tok]  [n, D] */
+    for (int64_t i = 0; i < n; i++)
+        memcpy(sc->xe + i * D, f->h + tok[i] * D, (size_t)D * sizeof(float));
+    /* ge[:, :F] = xe @ gate^T, ge[:, F:] = xe @ up^T   [n, 2F] */
+    const float *wg = fw_weights_timed(&ly->gate[e], 0, F * D, sc->wa, &sc->t_widen);
+    const float *wu = fw_weights_timed(&ly->up[e], 0, F * D, sc->wa + F * D, &sc->t_widen);
+    if (wu == wg + F * D) { /* widened side by side: one GEMM over [2F, D] */
+        gemm_nt(n, 2 * F, D, sc->xe, D, wg, D, 0.0f, sc->ge, 2 * F);
+    } else {
+        gemm_nt(n, F, D, sc->xe, D, wg, D, 0.0f, sc->ge, 2 * F);
+        gemm_nt(n, F, D, sc->xe, D, wu, D, 0.0f, sc->ge + F, 2 * F);
+    }
+    fw_release(f, &ly->gate[e]);
+    fw_release(f, &ly->up[e]);
+    /* ge[:, :F] = silu(gate) * up */
+    for (int64_t i = 0; i < n; i++)
+        vec_silu_mul(sc->ge + i * 2 * F, sc->ge + i * 2 * F + F, F);
+    /* ye = act @ down^T  [n, D]; down is [D, F] */
+    const float *wd = fw_weights_timed(&ly->down[e], 0, D * F, sc->wb, &sc->t_widen);
+    gemm_nt(n, D, F, sc->ge, 2 * F, wd, F, 0.0f, sc->ye, D);
+    fw_release(f, &ly->down[e]);
+    /* out[tok] += w * ye */
+    for (int64_t i = 0; i < n; i++)
+        vec_axpy(out + tok[i] * D, sc->ye + i * D, D, wt[i]);
+}
 
+/* The experts are dealt out to threads before any runs, largest first to
+ * the least loaded thread (ties: lower index), so that a given thread count
+ * always sums the same contributions in the same order. Thread 0 adds into
+ * x; the others into their own sums, added to x in thread order at the end. */
+typedef struct expert_thread {
+    forward *f;
+    const model_layer *ly;
+    fw_expert_scratch *sc;
+    float *out;
+    const int *owner; /* [E] the thread of each expert */
+    int me;
+} expert_thread;
+
+static void *expert_worker(void *arg)
+{
+    expert_thread *t = arg;
+    const model_config *c = &t->f->m->cfg;
+    if (t->sc->acc)
+        memset(t->sc->acc, 0, (size_t)(t->f->Tall * c->D) * sizeof(float));
+    for (int64_t e = 0; e < c->E; e++)
+        if (t->owner[e] == t->me)
+            run_expert(t->f, t->ly, e, t->sc, t->out);
+    return NULL;
+}
+
+/* owner[e] for n threads: longest expert first, to the least loaded thread. */
+static void deal_experts(const forward *f, int n, int *owner)
+{
+    int64_t E = f->m->cfg.E;
+    int64_t load[256] = {0};
+    for (int64_t e = 0; e < E; e++)
+        owner[e] = -1;
+    for (int64_t dealt = 0; dealt < E; dealt++) {
+        int64_t best = -1, best_n = -1;
+        for (int64_t e = 0; e < E; e++) {
+            int64_t ne = f->e_start[e + 1] - f->e_start[e];
+            if (owner[e] < 0 && ne > best_n) {
+                best = e;
+                best_n = ne;
+            }
+        }
+        int to = 0;
+        for (int i = 1; i < n; i++)
+            if (load[i] < load[to])
+                to = i;
+        owner[best] = to;
+        load[to] += best_n;
+    }
+}
+
+static void run_experts(forward *f, const model_layer *ly)
+{
+    enum { MAX_THREADS = 256 };
+    const model_config *c = &f->m->cfg;
+    int n = f->threads;
+    if (n > MAX_THREADS)
+        n = MAX_THREADS;
+    if (n > f->n_ex + 1)
+        n = f->n_ex + 1;
+    if (n <= 1) {
+        for (int64_t e = 0; e < c->E; e++)
+            run_expert(f, ly, e, &f->ex0, f->x);
+        f->st.t_widen += f->ex0.t_widen;
+        f->ex0.t_widen = 0;
+        return;
+    }
+    int *owner = f->e_owner;
+    deal_experts(f, n, owner);
+    expert_thread th[MAX_THREADS];
+    pthread_t id[MAX_THREADS];
+    for (int i = 0; i < n; i++) {
+        fw_expert_scratch *sc = i == 0 ? &f->ex0 : &f->ex[i - 1];
+        th[i] = (expert_thread){f, ly, sc, i == 0 ? f->x : sc->acc, owner, i};
+    }
+    gemm_set_threads(1);
+    int started = 0;
+    for (int i = 1; i < n; i++) {
+        if (pthread_create(&id[i], NULL, expert_worker, &th[i]) != 0)
+            break;
+        started = i;
+    }
+    /* a thread that could not start: its experts run here, into its own sums */
+    for (int i = started + 1; i < n; i++)
+        expert_worker(&th[i]);
+    expert_worker(&th[0]);
+    for (int i = 1; i <= started; i++)
+        pthread_join(id[i], NULL);
+    gemm_set_threads(f->threads);
+    int64_t TD = f->Tall * c->D;
+    for (int i = 1; i < n; i++)
+        vec_axpy(f->x, th[i].sc->acc, TD, 1.0f);
+    for (int i = 0; i < n; i++) {
+        f->st.t_widen += th[i].sc->t_widen;
+        th[i].sc->t_widen = 0;
+    }
+}
+
+void fw_moe(forward *f, int64_t l, forward_sample *s)
+{
     double t0 = fw_now();
     route(f, l, s);
     double t1 = fw_now();
     f->st.t_router += t1 - t0;
-
-    for (int64_t e = 0; e < E; e++) {
-        int64_t n = f->e_start[e + 1] - f->e_start[e];
-        if (n == 0)
-            continue;
-        const int64_t *tok = f->e_tok + f->e_start[e];
-        const float *wt = f->e_w + f->e_start[e];
-        /* xe = h[tok]  [n, D] */
-        for (int64_t i = 0; i < n; i++)
-            memcpy(f->xe + i * D, f->h + tok[i] * D, (size_t)D * sizeof(float));
-        /* ge[:, :F] = xe @ gate^T, ge[:, F:] = xe @ up^T   [n, 2F] */
-        const float *wg = fw_weights(f, &ly->gate[e], 0, F * D, f->wa);
-        const float *wu = fw_weights(f, &ly->up[e], 0, F * D, f->wa + F * D);
-        if (wu == wg + F * D) { /* widened side by side: one GEMM over [2F, D] */
-            gemm_nt(n, 2 * F, D, f->xe, D, wg, D, 0.0f, f->ge, 2 * F);
-        } else {
-            gemm_nt(n, F, D, f->xe, D, wg, D, 0.0f, f->ge, 2 * F);
-            gemm_nt(n, F, D, f->xe, D, wu, D, 0.0f, f->ge + F, 2 * F);
-        }
-        fw_release(f, &ly->gate[e]);
-        fw_release(f, &ly->up[e]);
-        /* ge[:, :F] = silu(gate) * up */
-        for (int64_t i = 0; i < n; i++)
-            vec_silu_mul(f->ge + i * 2 * F, f->ge + i * 2 * F + F, F);
-        /* ye = act @ down^T  [n, D]; down is [D, F] */
-        const float *wd = fw_weights(f, &ly->down[e], 0, D * F, f->wb);
-        gemm_nt(n, D, F, f->ge, 2 * F, wd, F, 0.0f, f->ye, D);
-        fw_release(f, &ly->down[e]);
-        /* x[tok] += w * ye */
-        for (int64_t i = 0; i < n; i++)
-            vec_axpy(f->x + tok[i] * D, f->ye + i * D, D, wt[i]);
-    }
+    run_experts(f, &f->m->layers[l]);
     f->st.t_experts += fw_now() - t1;
 }

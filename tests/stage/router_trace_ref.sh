@@ -46,6 +46,12 @@ $GEN --router-std 0.15 --std 0.08 --seed 11 "$TMP/tiny" || echo "not ok - gen ti
 samples mix 1 256 1 2 3 17 64 129 200 512
 compare tiny-f32 "$TMP/tiny" mix
 compare tiny-f32-one-per-batch "$TMP/tiny" mix --batch-tokens 1
+# attention pairs and experts are shared out among --threads threads: any count gives the
+# reference's numbers, and a given count gives the same bits every run
+compare tiny-f32-1-thread "$TMP/tiny" mix --threads 1
+compare tiny-f32-3-threads "$TMP/tiny" mix --threads 3
+$RT --model "$TMP/tiny" --emit-topk --emit-probs --threads 3 "$TMP/mix.mpk" -o "$TMP/again.mpk"
+same_file "tiny-f32-3-threads: the same bits on a second run" "$TMP/tiny-f32-3-threads.mpk" "$TMP/again.mpk"
 
 # 2. top-1 of 16 experts, 6 heads of 16, 3 layers, F32
 $GEN --hidden 96 --layers 3 --heads 6 --ffn 48 --experts 16 --top-k 1 --vocab 500 \
@@ -58,6 +64,7 @@ $GEN --hidden 128 --layers 4 --heads 4 --ffn 64 --experts 64 --top-k 8 --vocab 1
   --dtype bf16 --router-std 0.1 --std 0.05 --seed 13 "$TMP/top8" || echo "not ok - gen top8"
 samples s1000 3 1000 2 50 257 512
 compare top8-bf16 "$TMP/top8" s1000
+compare top8-bf16-5-threads "$TMP/top8" s1000 --threads 5
 
 # both OpenBLAS kernels a user may get on this CPU (the suite's environment may pin one)
 if grep -qw avx512f /proc/cpuinfo; then
