@@ -170,7 +170,7 @@ static void free_expert_threads(forward *f)
 static int reserve_expert_threads(forward *f, int64_t T, gm_error *err)
 {
     const model_config *c = &f->m->cfg;
-    int n = f->threads - 1;
+    int n = f->threads <= FW_EXPERT_THREADS_MAX ? f->threads - 1 : 0;
     if (n == f->n_ex && T <= f->cap_ex_T)
         return 0;
     free_expert_threads(f);
@@ -186,8 +186,8 @@ static int reserve_expert_threads(forward *f, int64_t T, gm_error *err)
         x->ge = alloc_n(t * (size_t)(2 * c->F), sizeof(float), &bad);
         x->ye = alloc_n(t * (size_t)c->D, sizeof(float), &bad);
         x->acc = alloc_n(t * (size_t)c->D, sizeof(float), &bad);
-        x->wa = alloc_n((size_t)f->wcap, sizeof(float), &bad);
-        x->wb = alloc_n((size_t)f->wcap, sizeof(float), &bad);
+        x->wa = alloc_n((size_t)(2 * c->F * c->D), sizeof(float), &bad);
+        x->wb = alloc_n((size_t)(c->D * c->F), sizeof(float), &bad);
     }
     if (bad) {
         free_expert_threads(f);

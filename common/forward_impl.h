@@ -11,6 +11,10 @@
 #include "forward.h"
 
 enum { FW_ATTN_BLOCK = 256 }; /* query rows per attention block (scores: [block, Tmax]) */
+/* Experts run on threads of our own up to this many --threads (each extra one
+ * holds about 150 MB of buffers at 4096 OLMoE tokens); above it they run one
+ * at a time on OpenBLAS's threads, which then have enough cores to split. */
+enum { FW_EXPERT_THREADS_MAX = 8 };
 
 /* One expert thread's buffers (moe.c), each [cap_T, ...] row-major. */
 typedef struct fw_expert_scratch {
@@ -18,7 +22,7 @@ typedef struct fw_expert_scratch {
     float *ge;                   /* [T, 2F]   gate | up outputs, then silu(gate)*up in the gate half */
     float *ye;                   /* [T, D]    expert outputs */
     float *acc;                  /* [T, D]    sum of weight * expert output per token (NULL: into x) */
-    float *wa, *wb;              /* [wcap]    widened expert weights: gate | up, down */
+    float *wa, *wb;              /* widened expert weights: gate | up [2F, D], down [D, F] */
     double t_widen;              /* seconds spent widening, added to the stats after the layer */
 } fw_expert_scratch;
 
@@ -53,8 +57,8 @@ struct forward {
     int64_t *e_tok;              /* [T*K] token of each (expert, slot), grouped by expert */
     float *e_w;                  /* [T*K] its routing weight */
     fw_expert_scratch ex0;       /* expert thread 0's buffers: its outputs go into x */
-    fw_expert_scratch *ex;       /* [threads - 1] the other expert threads' buffers */
-    int n_ex;
+    fw_expert_scratch *ex;       /* [n_ex] the other expert threads' buffers */
+    int n_ex;                    /* expert threads besides the caller's (0: experts on OpenBLAS) */
     int64_t cap_ex_T;
     double *lse_m, *lse_s;       /* [T]       running logsumexp max and sum over V blocks */
     float *tgt;                  /* [T]       logit of the next token */

@@ -176,7 +176,7 @@ static void *expert_worker(void *arg)
 static void deal_experts(const forward *f, int n, int *owner)
 {
     int64_t E = f->m->cfg.E;
-    int64_t load[256] = {0};
+    int64_t load[FW_EXPERT_THREADS_MAX] = {0};
     for (int64_t e = 0; e < E; e++)
         owner[e] = -1;
     for (int64_t dealt = 0; dealt < E; dealt++) {
@@ -199,13 +199,8 @@ static void deal_experts(const forward *f, int n, int *owner)
 
 static void run_experts(forward *f, const model_layer *ly)
 {
-    enum { MAX_THREADS = 256 };
     const model_config *c = &f->m->cfg;
-    int n = f->threads;
-    if (n > MAX_THREADS)
-        n = MAX_THREADS;
-    if (n > f->n_ex + 1)
-        n = f->n_ex + 1;
+    int n = f->n_ex + 1; /* <= FW_EXPERT_THREADS_MAX */
     if (n <= 1) {
         for (int64_t e = 0; e < c->E; e++)
             run_expert(f, ly, e, &f->ex0, f->x);
@@ -215,8 +210,8 @@ static void run_experts(forward *f, const model_layer *ly)
     }
     int *owner = f->e_owner;
     deal_experts(f, n, owner);
-    expert_thread th[MAX_THREADS];
-    pthread_t id[MAX_THREADS];
+    expert_thread th[FW_EXPERT_THREADS_MAX];
+    pthread_t id[FW_EXPERT_THREADS_MAX];
     for (int i = 0; i < n; i++) {
         fw_expert_scratch *sc = i == 0 ? &f->ex0 : &f->ex[i - 1];
         th[i] = (expert_thread){f, ly, sc, i == 0 ? f->x : sc->acc, owner, i};

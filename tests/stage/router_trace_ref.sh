@@ -65,6 +65,7 @@ $GEN --hidden 128 --layers 4 --heads 4 --ffn 64 --experts 64 --top-k 8 --vocab 1
 samples s1000 3 1000 2 50 257 512
 compare top8-bf16 "$TMP/top8" s1000
 compare top8-bf16-5-threads "$TMP/top8" s1000 --threads 5
+compare top8-bf16-9-threads "$TMP/top8" s1000 --threads 9 # above FW_EXPERT_THREADS_MAX
 
 # both OpenBLAS kernels a user may get on this CPU (the suite's environment may pin one)
 if grep -qw avx512f /proc/cpuinfo; then
