@@ -22,6 +22,11 @@ static const cli_program program = {
     .options = options,
 };
 
+static int copy_record(void *ctx, const msgpack_object *rec, record_writer *w, gm_error *err)
+{
+    return record_writer_copy(w, rec, err);
+}
+
 int main(int argc, char **argv)
 {
     int first = cli_parse(&program, argc, argv);
@@ -30,15 +35,8 @@ int main(int argc, char **argv)
     if (stage_io_open_inputs(&io, argv + first, (size_t)(argc - first), &err) ||
         stage_io_open_output(&io, &program, out_path, compress_out, &err))
         goto fail;
-    for (size_t i = 0; i < io.n_in; i++) {
-        const msgpack_object *rec;
-        int got;
-        while ((got = record_reader_next(io.in[i], &rec, &err)) > 0)
-            if (record_writer_copy(io.w, rec, &err) < 0)
-                goto fail;
-        if (got < 0)
-            goto fail;
-    }
+    if (stage_io_each_record(&io, io.n_in, copy_record, NULL, NULL, &err))
+        goto fail;
     if (stage_io_close(&io, &err) < 0)
         goto fail;
     return 0;
