@@ -56,9 +56,9 @@ static cli_option options[] = {
      "add topk_ids and topk_weights [T, L, K] per token and layer", 0, 0, 0},
     {"emit-probs", 0, CLI_FLAG, &emit_probs, NULL,
      "add probs [T, L, E], the full per-token router softmax", 0, 0, 0},
-    {"threads", 'j', CLI_INT, &threads, "N", "threads for OpenBLAS, attention heads and (up to 8) experts; a given N and --blas-core "
-     "repeat the same bits (0: all CPUs)",
-     0, 1024, 1},
+    {"threads", 'j', CLI_INT, &threads, "N",
+     "threads for OpenBLAS, attention heads and (up to 8) experts; a given N and --blas-core "
+     "repeat the same bits (0: all CPUs)", 0, 1024, 1},
     {"batch-tokens", 0, CLI_INT, &batch_tokens, "N",
      "run samples together, layer by layer, until a batch holds N tokens", 1, 1 << 24, 1},
     {"blas-core", 0, CLI_STRING, &blas_core, "NAME",
