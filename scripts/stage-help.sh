@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bin=${GM_BIN:-bin}
 section() {
   echo "<!-- stage-help:begin -->"
-  for s in reader router-trace pathway-encode metric-reduce report dump; do
+  for s in reader router-trace pathway-encode metric-reduce report test-groups dump; do
     [ -x "$bin/$s" ] || { echo "stage-help: $bin/$s is not built" >&2; exit 1; }
     printf '\n### %s\n\n```\n' "$s"
     "$bin/$s" --help

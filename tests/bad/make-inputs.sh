@@ -151,3 +151,10 @@ printf 'step,accuracy\n1,0.5\n2,0.7\n' >acc-no-domain.csv
 printf 'step,domain,accuracy\n1,math,0.5\n2,math,"0.7\n' >acc-quote.csv
 printf 'step,domain,accuracy\n1,math,0.5\n2,math\n' >acc-short-row.csv
 printf 'step,domain,accuracy\n1,math,0.5\n7,math,0.7\n' >acc-unknown-step.csv
+
+# ---- test results and similarities (test-groups) ----------------------------
+printf 'step,domain,item,correct\n1,d,a,1\n2,d,a,1\n1,d,b,0\n2,d,b,1\n' >results.csv
+printf 'step,domain,item,correct\n1,d,a,1\n2,d,a,1\n1,d,b,0\n' >results-missing.csv
+printf 'step,domain,item,correct\n1,d,a,1\n2,d,a,yes\n' >results-not-binary.csv
+printf 'train_group,test_group,similarity\nd@1,test:d@9,0.5\n' >sim-unknown-group.csv
+printf 'train_group,test_group,similarity\nd@1,test:d@1,0.5\nd@1,test:d@2,0.2\nd@2,test:d@1,0.4\n' >sim-missing-pair.csv

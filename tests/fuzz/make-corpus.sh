@@ -13,7 +13,7 @@ PY=/usr/bin/python3
 C=tests/fuzz/corpus
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-for t in stream stream_lz4 safetensors shard_index config npy jsonl indices accuracy_csv pathway_stream trace_stream sample_stream json_in metric_stream; do
+for t in stream stream_lz4 safetensors shard_index config npy jsonl indices accuracy_csv pathway_stream trace_stream sample_stream json_in metric_stream test_results; do
   rm -rf "$C/$t"; mkdir -p "$C/$t"
 done
 
@@ -133,5 +133,9 @@ printf '# picked\n3\n1\n\n999\n0\n' >"$C/indices/list.txt"
 # ---- accuracy CSV (report --accuracy) ----
 printf 'step,domain,accuracy\n5000,math,0.12\n125000,math,0.31\n245000,code,0.5\n' >"$C/accuracy_csv/basic.csv"
 printf '# acc\nstep , group,"accuracy",note\r\n5000,math@5000,"0.2","a, ""b"""\r\n\n125000,code@never,1e-3,\n' >"$C/accuracy_csv/quoted.csv"
+
+# ---- test results, then (after a form feed) similarities (test-groups) ----
+printf 'step,domain,item,correct\n10,d,a,1\n20,d,a,1\n10,d,b,0\n20,d,b,1\n' >"$C/test_results/basic.csv"
+printf 'step,domain,item,correct\n10,d,a,1\n20,d,a,1\n10,d,b,0\n20,d,b,1\n10,e,"x, y",1\n20,e,"x, y",0\n\ftrain_group,test_group,similarity\ng1,test:d@10,0.5\ng1,test:d@20,0.25\ng2,test:d@10,0.75\ng2,test:d@20,0.125\n' >"$C/test_results/paired.csv"
 
 for d in "$C"/*/; do echo "$(basename "$d"): $(ls "$d" | wc -l) seeds, $(du -sh "$d" | cut -f1)"; done

@@ -14,6 +14,7 @@ fuzz_extra_sources() { # TARGET
     trace_stream) echo stages/pathway-encode/encode.c ;;
     sample_stream) echo stages/router-trace/trace.c ;;
     accuracy_csv|metric_stream) ls stages/report/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
+    test_results) ls stages/test-groups/*.c | grep -v '/main\.c$' | tr '\n' ' ' ;;
     *) ;;
   esac
 }
