@@ -119,6 +119,12 @@ int csv_next(csv_reader *r, gm_error *err)
         if (r->n > CSV_MAX_FIELDS)
             return gm_fail(err, GM_EDATA, "%s:%zu: more than %d columns", r->path, r->line,
                            CSV_MAX_FIELDS);
+        r->header = r->n_header == 0;
+        if (r->header)
+            r->n_header = r->n;
+        else if (r->n != r->n_header)
+            return gm_fail(err, GM_EDATA, "%s:%zu: %d fields, the header has %d", r->path,
+                           r->line, r->n, r->n_header);
         return 1;
     }
     return 0;

@@ -17,6 +17,8 @@ typedef struct csv_reader {
     const char *path;
     size_t line;                  /* line number of the current row, from 1 */
     int n;                        /* fields in the current row */
+    int header;                   /* 1 while the current row is the header (the first row) */
+    int n_header;                 /* fields in the header: every row must have as many */
     char *field[CSV_MAX_FIELDS];  /* the current row's fields, unquoted */
     char *text, *next;            /* the file, and where the next line starts */
 } csv_reader;
@@ -24,7 +26,8 @@ typedef struct csv_reader {
 /* Read path whole. r starts zeroed. A NUL byte is an error (not a text file). */
 int csv_open(csv_reader *r, const char *path, gm_error *err);
 /* The next non-blank, non-comment row into r->field: 1, 0 at the end, or -1
- * with err naming path:line (unbalanced quote, too many columns). */
+ * with err naming path:line (unbalanced quote, too many columns, a row whose
+ * field count differs from the header's). */
 int csv_next(csv_reader *r, gm_error *err);
 /* The index of the first field of the current row equal to one of names
  * (NULL-terminated, case-insensitive), or -1. Meant for the header row. */

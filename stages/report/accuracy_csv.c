@@ -28,13 +28,11 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
         csv_close(&r);
         return gm_fail(err, GM_ENOMEM, "out of memory");
     }
-    int c_step = -1, c_key = -1, c_val = -1, n_cols = 0, have_header = 0;
+    int c_step = -1, c_key = -1, c_val = -1;
     size_t cap = 0;
     int rc = 0, got;
     while (rc == 0 && (got = csv_next(&r, err)) == 1) {
-        if (!have_header) {
-            have_header = 1;
-            n_cols = r.n;
+        if (r.header) {
             c_step = csv_column(&r, step_names);
             c_val = csv_column(&r, value_cols);
             c_key = csv_column(&r, domain_names);
@@ -47,11 +45,6 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
                              "%s:%zu: missing column '%s' (the header must name step, "
                              "domain or group, and %s)", path, r.line, missing, value_cols[0]);
             continue;
-        }
-        if (r.n != n_cols) {
-            rc = gm_fail(err, GM_EDATA, "%s:%zu: %d fields, the header has %d", path, r.line, r.n,
-                         n_cols);
-            break;
         }
         long long step;
         double v;
@@ -95,7 +88,7 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
     }
     if (rc == 0 && got < 0)
         rc = -1;
-    if (rc == 0 && !have_header)
+    if (rc == 0 && r.n_header == 0)
         rc = gm_fail(err, GM_EDATA, "%s:1: empty file: expected a header naming step, "
                      "domain or group, and %s", path, value_cols[0]);
     csv_close(&r);

@@ -72,10 +72,9 @@ static int rows_read(const char *path, result_row **out, size_t *n_out, gm_error
         return -1;
     result_row *rows = NULL;
     size_t n = 0, cap = 0;
-    int c_step = -1, c_dom = -1, c_item = -1, c_ok = -1, n_cols = 0, got, rc = 0;
+    int c_step = -1, c_dom = -1, c_item = -1, c_ok = -1, got, rc = 0;
     while (rc == 0 && (got = csv_next(&r, err)) == 1) {
-        if (n_cols == 0) {
-            n_cols = r.n;
+        if (r.header) {
             c_step = csv_column(&r, step_names);
             c_dom = csv_column(&r, domain_names);
             c_item = csv_column(&r, item_names);
@@ -86,11 +85,6 @@ static int rows_read(const char *path, result_row **out, size_t *n_out, gm_error
                 rc = gm_fail(err, GM_EDATA, "%s:%zu: missing column '%s' (the header must name "
                              "step, domain, item and correct)", path, r.line, missing);
             continue;
-        }
-        if (r.n != n_cols) {
-            rc = gm_fail(err, GM_EDATA, "%s:%zu: %d fields, the header has %d", path, r.line, r.n,
-                         n_cols);
-            break;
         }
         long long step;
         double ok;
@@ -126,7 +120,7 @@ static int rows_read(const char *path, result_row **out, size_t *n_out, gm_error
     }
     if (rc == 0 && got < 0)
         rc = -1;
-    if (rc == 0 && n_cols == 0)
+    if (rc == 0 && r.n_header == 0)
         rc = gm_fail(err, GM_EDATA, "%s:1: empty file: expected a header naming step, domain, "
                      "item and correct", path);
     if (rc == 0 && n == 0)
