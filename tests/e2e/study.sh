@@ -182,6 +182,46 @@ check "back to the defaults" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --check
 same_records "back to the defaults: the first run's metrics" "$TMP/s7/metrics.mpk" "$TMP/s1/metrics.mpk" "$TMP/s7/" "$TMP/s1/"
 same_file "back to the defaults: the first run's summary" "$TMP/s1.out" "$TMP/s7b.out"
 
+# --test-results and --similarity: test-groups pairs the training groups with test groups and
+# the report correlates each group with its partner's accuracy, as running the two by hand does.
+$D "$TMP/s1/metrics.mpk" | $PY -c "
+import json, random, sys
+groups = sorted({r['group'] for r in map(json.loads, sys.stdin) if r.get('scope') == 'group'})
+rng = random.Random(3)
+with open('$TMP/results.csv', 'w') as f:
+    f.write('step,domain,item,correct\n')
+    for d in ('math', 'code'):
+        for i in range(12):
+            rise = rng.randrange(5)
+            for k, s in enumerate((1000, 2000, 3000, 4000)):
+                f.write('%d,%s,q%d,%d\n' % (s, d, i, int(k >= rise)))
+with open('$TMP/groups.txt', 'w') as f:
+    f.write('\n'.join(groups) + '\n')
+"
+$BIN/test-groups "$TMP/results.csv" -o "$TMP/test-groups.csv"
+$PY - "$TMP" <<'PY'
+import csv, random, sys
+tmp = sys.argv[1]
+train = open(tmp + "/groups.txt").read().split()
+test = list(dict.fromkeys(r["test_group"] for r in csv.DictReader(open(tmp + "/test-groups.csv"))))
+rng = random.Random(4)
+with open(tmp + "/sim.csv", "w") as f:
+    f.write("train_group,test_group,similarity\n")
+    f.writelines("%s,%s,%r\n" % (a, b, rng.random()) for a in train for b in test)
+PY
+cp -r "$TMP/s1" "$TMP/s10"
+check "--test-results --similarity" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
+  --data data/data.conf --out s10 --test-results results.csv --similarity sim.csv >s10.out 2>s10.err"
+$BIN/test-groups --similarity "$TMP/sim.csv" "$TMP/results.csv" -o "$TMP/hand/acc-by-group.csv"
+same_file "--test-results: the pairing test-groups makes by hand" "$TMP/hand/acc-by-group.csv" "$TMP/s10/accuracy-by-group.csv"
+$BIN/report "$TMP/s10/metrics.mpk" --accuracy "$TMP/hand/acc-by-group.csv" -o "$TMP/hand/s10-summary.txt"
+same_file "--test-results: the summary report gives by hand" "$TMP/hand/s10-summary.txt" "$TMP/s10.out"
+check "--test-results: correlations by group in the summary" grep -qE '^(math|code)@[0-9]+ .*/' "$TMP/s10.out"
+must_fail "--test-results without --similarity is a usage error" 2 "--test-results needs --similarity" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s10 --test-results results.csv"
+must_fail "--test-results with --accuracy is a usage error" 2 "choose one" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s10 --test-results results.csv --similarity sim.csv --accuracy acc.csv"
+
 # Spaces in every path, and --trace-args reaching router-trace (recorded in the header).
 mkdir -p "$TMP/with space"
 cp -r "$TMP/ck" "$TMP/with space/ck dir"
