@@ -20,6 +20,7 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
     static const char *const step_names[] = {"step", NULL};
     static const char *const domain_names[] = {"domain", NULL};
     static const char *const group_names[] = {"group", NULL};
+    static const char *const partner_names[] = {"test_group", NULL};
     memset(t, 0, sizeof *t);
     csv_reader r = {0};
     if (csv_open(&r, path, err) != 0)
@@ -28,7 +29,7 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
         csv_close(&r);
         return gm_fail(err, GM_ENOMEM, "out of memory");
     }
-    int c_step = -1, c_key = -1, c_val = -1;
+    int c_step = -1, c_key = -1, c_val = -1, c_partner = -1;
     size_t cap = 0;
     int rc = 0, got;
     while (rc == 0 && (got = csv_next(&r, err)) == 1) {
@@ -38,6 +39,7 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
             c_key = csv_column(&r, domain_names);
             if (c_key < 0 && (c_key = csv_column(&r, group_names)) >= 0)
                 t->by_group = 1;
+            c_partner = t->by_group ? csv_column(&r, partner_names) : -1;
             const char *missing = c_step < 0 ? "step" : c_key < 0 ? "domain (or group)"
                                   : c_val < 0 ? value_cols[0] : NULL;
             if (missing)
@@ -77,7 +79,10 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
             t->e = p;
         }
         value_entry *e = &t->e[t->n];
-        if (!(e->key = strdup(key))) {
+        e->partner = NULL;
+        if (!(e->key = strdup(key))
+            || (c_partner >= 0 && r.field[c_partner][0] && !(e->partner = strdup(r.field[c_partner])))) {
+            free(e->key);
             rc = gm_fail(err, GM_ENOMEM, "out of memory");
             break;
         }
@@ -138,10 +143,20 @@ double value_table_get(const value_table *t, int64_t step, const char *key)
     return NAN;
 }
 
+const char *value_table_partner(const value_table *t, const char *key)
+{
+    for (size_t i = 0; t && i < t->n; i++)
+        if (strcmp(t->e[i].key, key) == 0)
+            return t->e[i].partner;
+    return NULL;
+}
+
 void value_table_free(value_table *t)
 {
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
         free(t->e[i].key);
+        free(t->e[i].partner);
+    }
     free(t->e);
     free(t->path);
     memset(t, 0, sizeof *t);

@@ -279,6 +279,7 @@ static void html_corr_cell(sbuf *b, int ok, double v)
 static void html_correlation(sbuf *b, const report *rp)
 {
     const corr_table *c = rp->corr;
+    int paired = c->by_group && rp->acc && rp->acc->n && rp->acc->e[0].partner;
     sbuf_puts(b, "<h2>Correlation with test accuracy across checkpoints (Table 1)</h2>\n");
     sbuf_printf(b, "<p>Pearson and Spearman (ties take average ranks) correlation, across the "
                    "checkpoints at or after step %lld that have an accuracy, of each metric with "
@@ -290,6 +291,8 @@ static void html_correlation(sbuf *b, const report *rp)
     sbuf_printf(b, "<table><thead><tr><th class=\"l\" rowspan=\"2\">%s</th><th rowspan=\"2\">"
                    "checkpoints</th><th rowspan=\"2\">steps</th>",
                 c->by_group ? "group" : "domain");
+    if (paired)
+        sbuf_puts(b, "<th class=\"l\" rowspan=\"2\">paired test group</th>");
     static const char *const heads[CM_COUNT] = {
         "pathway distance", "S (plotted)", "C (as printed)", "training loss",
         "moving-avg training loss", "validation loss"};
@@ -315,6 +318,12 @@ static void html_correlation(sbuf *b, const report *rp)
             sbuf_printf(b, "%s&#8211;%s", a, z);
         }
         sbuf_puts(b, "</td>");
+        if (paired) {
+            const char *tg = value_table_partner(rp->acc, r->key);
+            sbuf_puts(b, "<td class=\"l\">");
+            sbuf_xml(b, tg ? tg : "");
+            sbuf_puts(b, "</td>");
+        }
         for (int m = 0; m < CM_COUNT; m++) {
             if (m == CM_VAL_LOSS && !c->has_val_loss)
                 continue;

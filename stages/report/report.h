@@ -104,6 +104,8 @@ size_t study_group_count(const study *s);
 typedef struct value_entry {
     int64_t step;
     char *key;                 /* domain or group */
+    char *partner;             /* the test group paired with key (test-groups' test_group
+                                * column), or NULL */
     double value;
     size_t line;
 } value_entry;
@@ -124,6 +126,8 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
 int value_table_check(const value_table *t, const study *s, gm_error *err);
 /* The value at (step, key), or NAN. */
 double value_table_get(const value_table *t, int64_t step, const char *key);
+/* The test group paired with key (the first row's), or NULL: none given. */
+const char *value_table_partner(const value_table *t, const char *key);
 void value_table_free(value_table *t);
 
 /* ---- Table 1: correlation with accuracy ------------------------------- */

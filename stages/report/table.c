@@ -104,12 +104,15 @@ static void cell_text(char *buf, size_t cap, const corr_cell *c)
     snprintf(buf, cap, "%s / %s", p, s);
 }
 
-static void table_correlation(sbuf *b, const corr_table *c)
+static void table_correlation(sbuf *b, const corr_table *c, const value_table *acc)
 {
+    int paired = c->by_group && acc && acc->n && acc->e[0].partner;
     sbuf_printf(b, "\nCorrelation with test accuracy across checkpoints (Pearson / Spearman; "
                 "checkpoints from step %lld on; undef = constant series or < 2 checkpoints)\n",
                 (long long)c->from_step);
     sbuf_printf(b, "%-22s %3s %-17s", c->by_group ? "group" : "domain", "n", "steps");
+    if (paired)
+        sbuf_printf(b, " %-22s", "paired test group");
     static const char *const heads[CM_COUNT] = {"distance", "S (plotted)", "C (paper)",
                                                 "train loss", "MA train loss", "val loss"};
     for (int m = 0; m < CM_COUNT; m++)
@@ -122,6 +125,10 @@ static void table_correlation(sbuf *b, const corr_table *c)
         snprintf(steps, sizeof steps, "%lld-%lld", (long long)r->first_step,
                  (long long)r->last_step);
         sbuf_printf(b, "%-22s %3zu %-17s", r->key, r->n, r->n ? steps : "-");
+        if (paired) {
+            const char *tg = value_table_partner(acc, r->key);
+            sbuf_printf(b, " %-22s", tg ? tg : "-");
+        }
         for (int m = 0; m < CM_COUNT; m++) {
             if (m == CM_VAL_LOSS && !c->has_val_loss)
                 continue;
@@ -146,7 +153,7 @@ void table_write(sbuf *b, const report *rp)
     table_metrics(b, s);
     table_memorization(b, s);
     if (rp->corr->present)
-        table_correlation(b, rp->corr);
+        table_correlation(b, rp->corr, rp->acc);
     sbuf_puts(b, "\nFindings\n");
     for (size_t i = 0; i < rp->find->n; i++)
         text_wrap(b, "- ", "  ", rp->find->lines[i], 100);

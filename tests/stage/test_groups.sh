@@ -107,8 +107,12 @@ check_sh "pairing: warns that 6 training groups are left unpaired" \
 
 # ---- report reads the paired accuracy by group
 check "report --accuracy reads the paired CSV" "$BIN/report" "$TMP/m.mpk" --accuracy "$TMP/paired.csv" -o "$TMP/report.txt"
-check_sh "report: Table 1 has a row per paired training group" \
-  "[ \$(grep -cE '^(math|code)@[0-9a-z]+ ' '$TMP/report.txt') -ge 8 ]"
+check_sh "report: Table 1 has a row per paired training group, naming its test group" \
+  "[ \$(grep -cE '^(math|code)@[0-9a-z]+ +[0-9]+ [0-9-]+ +test:(math|code)@[0-9a-z]+ ' '$TMP/report.txt') -eq 8 ]"
+check "report --html: the page names the paired test groups" bash -c \
+  "'$BIN/report' '$TMP/m.mpk' --accuracy '$TMP/paired.csv' --html '$TMP/paired.html' -o /dev/null &&
+   grep -q '<th class=\"l\" rowspan=\"2\">paired test group</th>' '$TMP/paired.html' &&
+   [ \$(grep -o '<td class=\"l\">test:[a-z]*@[0-9a-z]*</td>' '$TMP/paired.html' | wc -l) -eq 8 ]"
 
 # ---- the --help example runs
 cp "$TMP/m.mpk" "$TMP/metrics.mpk"
