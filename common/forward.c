@@ -138,11 +138,12 @@ static void free_activations(forward *f)
     free(f->pos); free(f->seg_of);
     free(f->x); free(f->h); free(f->q); free(f->k); free(f->v); free(f->att);
     free(f->logits); free(f->topk_id); free(f->topk_w); free(f->e_tok); free(f->e_w);
-    free(f->ex0.xe); free(f->ex0.ge); free(f->ex0.ye); free(f->lse_m); free(f->lse_s); free(f->tgt);
-    free(f->vlog);
+    free(f->ex0.xe); free(f->ex0.ge); free(f->ex0.ye);
+    free(f->lse_m); free(f->lse_s); free(f->tgt); free(f->vlog);
     f->pos = NULL; f->seg_of = NULL; f->x = f->h = f->q = f->k = f->v = f->att = NULL;
     f->logits = NULL; f->topk_id = NULL; f->topk_w = NULL; f->e_tok = NULL; f->e_w = NULL;
-    f->ex0.xe = f->ex0.ge = f->ex0.ye = NULL; f->lse_m = f->lse_s = NULL; f->tgt = NULL; f->vlog = NULL;
+    f->ex0.xe = f->ex0.ge = f->ex0.ye = NULL;
+    f->lse_m = f->lse_s = NULL; f->tgt = NULL; f->vlog = NULL;
     f->cap_T = 0;
 }
 
@@ -210,7 +211,6 @@ void forward_free(forward *f)
 }
 
 const forward_stats *forward_get_stats(const forward *f) { return &f->st; }
-
 
 /* Make room for a batch of T tokens, nseg samples, the longest Tmax long. */
 static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *err)

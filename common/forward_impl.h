@@ -19,9 +19,9 @@ enum { FW_EXPERT_THREADS_MAX = 8 };
 /* One expert thread's buffers (moe.c), each [cap_T, ...] row-major. */
 typedef struct fw_expert_scratch {
     float *xe;                   /* [T, D]    gathered expert inputs */
-    float *ge;                   /* [T, 2F]   gate | up outputs, then silu(gate)*up in the gate half */
+    float *ge;                   /* [T, 2F]   gate | up outputs; silu(gate) * up in the gate half */
     float *ye;                   /* [T, D]    expert outputs */
-    float *acc;                  /* [T, D]    sum of weight * expert output per token (NULL: into x) */
+    float *acc;                  /* [T, D]    sum of weight * expert output (NULL: into x) */
     float *wa, *wb;              /* widened expert weights: gate | up [2F, D], down [D, F] */
     double t_widen;              /* seconds spent widening, added to the stats after the layer */
 } fw_expert_scratch;

@@ -50,7 +50,8 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
         }
         long long step;
         double v;
-        if (csv_uint(&r, c_step, "step", &step, err) || csv_double(&r, c_val, value_cols[0], &v, err)) {
+        if (csv_uint(&r, c_step, "step", &step, err)
+            || csv_double(&r, c_val, value_cols[0], &v, err)) {
             rc = -1;
             break;
         }
@@ -80,8 +81,8 @@ int value_table_read(value_table *t, const char *path, const char *const *value_
         }
         value_entry *e = &t->e[t->n];
         e->partner = NULL;
-        if (!(e->key = strdup(key))
-            || (c_partner >= 0 && r.field[c_partner][0] && !(e->partner = strdup(r.field[c_partner])))) {
+        const char *partner = c_partner >= 0 && r.field[c_partner][0] ? r.field[c_partner] : NULL;
+        if (!(e->key = strdup(key)) || (partner && !(e->partner = strdup(partner)))) {
             free(e->key);
             rc = gm_fail(err, GM_ENOMEM, "out of memory");
             break;

@@ -28,8 +28,8 @@ static cli_option options[] = {
      "t#: mean correctness from t# on must be above A", 0, 1, 0},
     {"max-errors", 0, CLI_INT, &max_errors, "N", "t#: at most N wrong answers from t# on", 0, 1e9,
      0},
-    {"output", 'o', CLI_STRING, &out_path, "FILE", "write the CSV to FILE, atomically, instead of stdout",
-     0, 0, 1},
+    {"output", 'o', CLI_STRING, &out_path, "FILE",
+     "write the CSV to FILE, atomically, instead of stdout", 0, 0, 1},
     CLI_OPT_END,
 };
 

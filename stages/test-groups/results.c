@@ -88,7 +88,8 @@ static int rows_read(const char *path, result_row **out, size_t *n_out, gm_error
         }
         long long step;
         double ok;
-        if (csv_uint(&r, c_step, "step", &step, err) || csv_double(&r, c_ok, "correct", &ok, err)) {
+        if (csv_uint(&r, c_step, "step", &step, err)
+            || csv_double(&r, c_ok, "correct", &ok, err)) {
             rc = -1;
             break;
         }
