@@ -155,3 +155,9 @@ done:
     free(g);
     return rc;
 }
+
+int encoder_record(void *enc, const msgpack_object *rec, record_writer *w, gm_error *err)
+{
+    return record_is_type(rec, "trace") ? encoder_run(enc, rec, w, err)
+                                        : record_writer_copy(w, rec, err);
+}

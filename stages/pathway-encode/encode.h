@@ -16,6 +16,9 @@ encoder *encoder_create(const pathway_router *r, const char *checkpoint, double 
                         const char *weights, gm_error *err);
 /* Encode one trace record and write its pathway record to w. */
 int encoder_run(encoder *enc, const msgpack_object *trace, record_writer *w, gm_error *err);
+/* One record of pathway-encode's loop (a stage_record_fn; enc is an
+ * encoder): a trace becomes a pathway, any other record passes unchanged. */
+int encoder_record(void *enc, const msgpack_object *rec, record_writer *w, gm_error *err);
 void encoder_free(encoder *enc); /* accepts NULL */
 
 #endif

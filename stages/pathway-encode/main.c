@@ -22,13 +22,6 @@ static const char *out_path = NULL;
 static int compress = 0;
 static int progress = 0;
 
-/* One record of the loop: a trace becomes a pathway, anything else passes. */
-static int encode_record(void *enc, const msgpack_object *rec, record_writer *w, gm_error *err)
-{
-    return record_is_type(rec, "trace") ? encoder_run(enc, rec, w, err)
-                                        : record_writer_copy(w, rec, err);
-}
-
 static cli_option options[] = {
     {"model", 'm', CLI_STRING, &model_dir, "DIR",
      "checkpoint folder whose router matrices W_l give the cosines (required)", 0, 0, 0},
@@ -95,7 +88,7 @@ int main(int argc, char **argv)
 
     cli_progress prog;
     cli_progress_start(&prog, "samples", 0, progress);
-    if (stage_io_each_record(&io, io.n_in, encode_record, enc, &prog, &err))
+    if (stage_io_each_record(&io, io.n_in, encoder_record, enc, &prog, &err))
         goto fail;
     cli_progress_finish(&prog);
     if (stage_io_close(&io, &err))

@@ -33,17 +33,6 @@ static int keep_pages = 0;
 static int stats = 0;
 static int progress = 0;
 
-/* One record of the loop: samples gather into the batch, which runs when
- * full; any other record first finishes the batch, to keep the stream's order. */
-static int trace_record(void *batch, const msgpack_object *rec, record_writer *w, gm_error *err)
-{
-    if (!record_is_type(rec, "sample"))
-        return trace_batch_flush(batch, w, err) || record_writer_copy(w, rec, err) ? -1 : 0;
-    if (trace_batch_add(batch, rec, err))
-        return -1;
-    return trace_batch_full(batch) ? trace_batch_flush(batch, w, err) : 0;
-}
-
 static cli_option options[] = {
     {"model", 'm', CLI_STRING, &model_dir, "DIR",
      "HF checkpoint folder (config.json + safetensors) to run (required)", 0, 0, 0},
@@ -149,7 +138,7 @@ int main(int argc, char **argv)
 
     cli_progress prog;
     cli_progress_start(&prog, "samples", 0, progress);
-    if (stage_io_each_record(&io, io.n_in, trace_record, batch, &prog, &err))
+    if (stage_io_each_record(&io, io.n_in, trace_batch_record, batch, &prog, &err))
         goto fail;
     if (trace_batch_flush(batch, io.w, &err))
         goto fail;

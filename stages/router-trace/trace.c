@@ -170,3 +170,12 @@ int trace_batch_flush(trace_batch *b, record_writer *w, gm_error *err)
     batch_clear(b);
     return rc;
 }
+
+int trace_batch_record(void *batch, const msgpack_object *rec, record_writer *w, gm_error *err)
+{
+    if (!record_is_type(rec, "sample"))
+        return trace_batch_flush(batch, w, err) || record_writer_copy(w, rec, err) ? -1 : 0;
+    if (trace_batch_add(batch, rec, err))
+        return -1;
+    return trace_batch_full(batch) ? trace_batch_flush(batch, w, err) : 0;
+}

@@ -28,4 +28,9 @@ int trace_batch_full(const trace_batch *b);
 /* Run the pending samples and write their traces; empties the batch. */
 int trace_batch_flush(trace_batch *b, record_writer *w, gm_error *err);
 
+/* One record of router-trace's loop (a stage_record_fn; batch is a
+ * trace_batch): a sample joins the batch, which runs when full; any other
+ * record first finishes the batch, to keep the stream's order, then passes. */
+int trace_batch_record(void *batch, const msgpack_object *rec, record_writer *w, gm_error *err);
+
 #endif

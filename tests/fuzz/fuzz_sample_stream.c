@@ -54,15 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto fail;
     const msgpack_object *rec;
     int got, n = 0;
-    while (n++ < 256 && (got = record_reader_next(r, &rec, &err)) == 1) {
-        if (record_is_type(rec, "sample")) {
-            if (trace_batch_add(batch, rec, &err) ||
-                (trace_batch_full(batch) && trace_batch_flush(batch, w, &err)))
-                goto fail;
-        } else if (trace_batch_flush(batch, w, &err) || record_writer_copy(w, rec, &err)) {
+    while (n++ < 256 && (got = record_reader_next(r, &rec, &err)) == 1)
+        if (trace_batch_record(batch, rec, w, &err))
             goto fail;
-        }
-    }
     if (got < 0 || trace_batch_flush(batch, w, &err))
         goto fail;
     goto done;

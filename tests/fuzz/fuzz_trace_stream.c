@@ -38,12 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto fail;
     const msgpack_object *rec;
     int got, n = 0;
-    while (n++ < 1024 && (got = record_reader_next(r, &rec, &err)) == 1) {
-        int rc = record_is_type(rec, "trace") ? encoder_run(enc, rec, w, &err)
-                                              : record_writer_copy(w, rec, &err);
-        if (rc)
+    while (n++ < 1024 && (got = record_reader_next(r, &rec, &err)) == 1)
+        if (encoder_record(enc, rec, w, &err))
             goto fail;
-    }
     if (got < 0)
         goto fail;
     goto done;
