@@ -13,50 +13,47 @@
 #include "../../stages/metric-reduce/rows.h"
 #include "../../stages/metric-reduce/study.h"
 #include "fuzz.h"
-#include "record.h"
+#include "fuzz_records.h"
+
+/* metric-reduce's two passes, one record at a time (see main.c) */
+typedef struct reduce_ctx {
+    study *st;
+    int allow_missing;
+    size_t unknown;
+} reduce_ctx;
+
+static int add_membership(void *ctx, const msgpack_object *rec, record_writer *w, gm_error *err)
+{
+    reduce_ctx *cx = ctx;
+    return record_is_type(rec, "membership") ? study_add_membership(cx->st, rec, err) : 0;
+}
+
+static int add_pathway(void *ctx, const msgpack_object *rec, record_writer *w, gm_error *err)
+{
+    reduce_ctx *cx = ctx;
+    if (record_is_type(rec, "pathway"))
+        return study_add_pathway(cx->st, rec, cx->allow_missing, &cx->unknown, err);
+    return record_is_type(rec, "membership") ? 0 : record_writer_copy(w, rec, err);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
     int opts = data[0];
-    char path[64], out_path[96];
+    char path[64];
     int fd = fuzz_file(data + 1, size - 1, path, sizeof path);
     if (fd < 0)
         return 0;
-    snprintf(out_path, sizeof out_path, "/dev/shm/grokmon-fuzz-%d.mpk", (int)getpid());
     gm_error err = {0};
     study st;
     study_init(&st);
-    record_writer *w = NULL;
-    record_reader *r = record_reader_open(path, &err);
-    if (!r)
-        goto fail;
-    gm_output *out = gm_output_open(out_path, 0, &err);
-    if (!out || !(w = record_writer_create(out, &err)))
-        goto fail;
     /* as main() does: every membership record first (its --membership file),
      * then the pathway records; here both come from the one stream */
-    const msgpack_object *rec;
-    int got, n = 0;
-    while (n++ < 512 && (got = record_reader_next(r, &rec, &err)) == 1)
-        if (record_is_type(rec, "membership") && study_add_membership(&st, rec, &err))
-            goto fail;
-    if (got < 0)
-        goto fail;
-    record_reader_close(r);
-    if (!(r = record_reader_open(path, &err)))
-        goto fail;
-    size_t unknown = 0;
-    n = 0;
-    while (n++ < 512 && (got = record_reader_next(r, &rec, &err)) == 1) {
-        int rc = record_is_type(rec, "pathway")
-                     ? study_add_pathway(&st, rec, opts & 1, &unknown, &err)
-                     : record_is_type(rec, "membership") ? 0 : record_writer_copy(w, rec, &err);
-        if (rc)
-            goto fail;
-    }
-    if (got < 0)
+    reduce_ctx cx = {&st, opts & 1, 0};
+    record_writer *w = fuzz_scratch_writer(&err);
+    if (!w || fuzz_each_record(path, 512, add_membership, &cx, w, &err)
+        || fuzz_each_record(path, 512, add_pathway, &cx, w, &err))
         goto fail;
     size_t dropped;
     char first_missing[512];
@@ -75,7 +72,6 @@ fail:
     FUZZ_ASSERT_ERROR(&err);
 done:
     record_writer_abort(w);
-    record_reader_close(r);
     study_free(&st);
     fuzz_file_close(fd);
     return 0;

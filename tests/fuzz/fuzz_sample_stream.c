@@ -8,7 +8,7 @@
 
 #include "../../stages/router-trace/trace.h"
 #include "fuzz.h"
-#include "record.h"
+#include "fuzz_records.h"
 
 static model *m;
 
@@ -32,14 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     int opts = data[0];
     model *md = model_get();
-    char path[64], out_path[96];
+    char path[64];
     int fd = fuzz_file(data + 1, size - 1, path, sizeof path);
     if (fd < 0)
         return 0;
-    snprintf(out_path, sizeof out_path, "/dev/shm/grokmon-fuzz-%d.mpk", (int)getpid());
     gm_error err = {0};
     record_writer *w = NULL;
-    record_reader *r = NULL;
     trace_batch *batch = NULL;
     forward_opts fo = {.emit_topk = opts & 1, .emit_probs = (opts >> 1) & 1};
     forward *fw = forward_create(md, &fo, &err);
@@ -47,24 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     batch = trace_batch_create(fw, md, (opts & 4) ? 5 : -1, (opts & 8) ? 64 : 7, opts & 1,
                                (opts >> 1) & 1, &err);
     FUZZ_ASSERT(batch);
-    if (!(r = record_reader_open(path, &err)))
-        goto fail;
-    gm_output *out = gm_output_open(out_path, 0, &err);
-    if (!out || !(w = record_writer_create(out, &err)))
-        goto fail;
-    const msgpack_object *rec;
-    int got, n = 0;
-    while (n++ < 256 && (got = record_reader_next(r, &rec, &err)) == 1)
-        if (trace_batch_record(batch, rec, w, &err))
-            goto fail;
-    if (got < 0 || trace_batch_flush(batch, w, &err))
+    if (!(w = fuzz_scratch_writer(&err))
+        || fuzz_each_record(path, 256, trace_batch_record, batch, w, &err)
+        || trace_batch_flush(batch, w, &err))
         goto fail;
     goto done;
 fail:
     FUZZ_ASSERT_ERROR(&err);
 done:
     record_writer_abort(w);
-    record_reader_close(r);
     trace_batch_free(batch);
     forward_free(fw);
     fuzz_file_close(fd);
