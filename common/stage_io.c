@@ -65,8 +65,10 @@ void stage_io_abort(stage_io *io)
 }
 
 int stage_io_each_record(stage_io *io, size_t n_in, stage_record_fn fn, void *ctx,
-                         cli_progress *prog, gm_error *err)
+                         const char *what, int force_progress, gm_error *err)
 {
+    cli_progress prog;
+    cli_progress_start(&prog, what, 0, force_progress);
     uint64_t done = 0;
     for (size_t i = 0; i < n_in; i++) {
         const msgpack_object *rec;
@@ -77,11 +79,11 @@ int stage_io_each_record(stage_io *io, size_t n_in, stage_record_fn fn, void *ct
                     gm_error_where(err, "%s", record_reader_where(io->in[i]));
                 return -1;
             }
-            if (prog)
-                cli_progress_update(prog, ++done);
+            cli_progress_update(&prog, ++done);
         }
         if (got < 0)
             return -1;
     }
+    cli_progress_finish(&prog);
     return 0;
 }

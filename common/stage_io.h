@@ -26,14 +26,15 @@ record_reader *stage_io_add_input(stage_io *io, const char *path, gm_error *err)
 int stage_io_open_output(stage_io *io, const cli_program *prog, const char *out_path,
                          int compress, gm_error *err);
 /* The record loop: calls fn(ctx, rec, io->w, err) for every record of
- * in[0..n_in) in order (n_in may leave out side inputs opened last), counting
- * them on prog (NULL: none). fn decides what each record becomes, passing
- * unknown types on with record_writer_copy. An error from fn gets the input's
- * place (name, record, offset) appended, except a closed downstream pipe. */
+ * in[0..n_in) in order (n_in may leave out side inputs opened last), showing
+ * them as progress ("N what") on a terminal or with force_progress. fn decides
+ * what each record becomes, passing unknown types on with record_writer_copy.
+ * An error from fn gets the input's place (name, record, offset) appended,
+ * except a closed downstream pipe. */
 typedef int (*stage_record_fn)(void *ctx, const msgpack_object *rec, record_writer *w,
                                gm_error *err);
 int stage_io_each_record(stage_io *io, size_t n_in, stage_record_fn fn, void *ctx,
-                         cli_progress *prog, gm_error *err);
+                         const char *what, int force_progress, gm_error *err);
 /* Commit the output (rename into place) and close the inputs. */
 int stage_io_close(stage_io *io, gm_error *err);
 /* Drop the output (no file is left) and close the inputs. */

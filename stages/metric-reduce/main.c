@@ -143,12 +143,9 @@ int main(int argc, char **argv)
         goto fail;
     }
 
-    cli_progress prog;
-    cli_progress_start(&prog, "pathway records", 0, progress);
     reduce_input in = {.st = &st, .unknown = 0};
-    if (stage_io_each_record(&io, n_in, reduce_record, &in, &prog, &err))
+    if (stage_io_each_record(&io, n_in, reduce_record, &in, "pathway records", progress, &err))
         goto fail;
-    cli_progress_finish(&prog);
 
     size_t dropped;
     char first_missing[512];
@@ -169,6 +166,7 @@ int main(int argc, char **argv)
     if (!membership_only) {
         rows_opts ro = {.experts = experts, .pairs = (uint64_t)pairs, .seed = (uint64_t)seed,
                         .threads = (int)threads, .ma_window = ma_window};
+        cli_progress prog;
         cli_progress_start(&prog, "checkpoints", st.n_ckpts, progress);
         for (size_t k = 0; k < st.n_ckpts; k++) {
             if (rows_write_checkpoint(&st, k, &ro, w, &err))

@@ -86,11 +86,8 @@ int main(int argc, char **argv)
         stage_io_open_output(&io, &program, out_path, compress, &err))
         goto fail;
 
-    cli_progress prog;
-    cli_progress_start(&prog, "samples", 0, progress);
-    if (stage_io_each_record(&io, io.n_in, encoder_record, enc, &prog, &err))
+    if (stage_io_each_record(&io, io.n_in, encoder_record, enc, "samples", progress, &err))
         goto fail;
-    cli_progress_finish(&prog);
     if (stage_io_close(&io, &err))
         goto fail;
     encoder_free(enc);

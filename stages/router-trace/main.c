@@ -136,13 +136,9 @@ int main(int argc, char **argv)
         stage_io_open_output(&io, &program, out_path, compress, &err))
         goto fail;
 
-    cli_progress prog;
-    cli_progress_start(&prog, "samples", 0, progress);
-    if (stage_io_each_record(&io, io.n_in, trace_batch_record, batch, &prog, &err))
+    if (stage_io_each_record(&io, io.n_in, trace_batch_record, batch, "samples", progress, &err)
+        || trace_batch_flush(batch, io.w, &err))
         goto fail;
-    if (trace_batch_flush(batch, io.w, &err))
-        goto fail;
-    cli_progress_finish(&prog);
     if (stage_io_close(&io, &err))
         goto fail;
     if (stats)

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     if (stage_io_open_inputs(&io, argv + first, (size_t)(argc - first), &err) ||
         stage_io_open_output(&io, &program, out_path, compress_out, &err))
         goto fail;
-    if (stage_io_each_record(&io, io.n_in, copy_record, NULL, NULL, &err))
+    if (stage_io_each_record(&io, io.n_in, copy_record, NULL, "records", 0, &err))
         goto fail;
     if (stage_io_close(&io, &err) < 0)
         goto fail;
