@@ -59,30 +59,30 @@ static void ref_nn(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
     }
 }
 
-void gemm_nt(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
-             const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+/* C = beta * C + A @ op(B), op = transpose when trans_b: the loop or OpenBLAS. */
+static void gemm(int trans_b, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                 const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
     if (M <= 0 || N <= 0)
         return;
     if (gemm_is_reference())
-        ref_nt(M, N, K, A, lda, B, ldb, beta, C, ldc);
+        (trans_b ? ref_nt : ref_nn)(M, N, K, A, lda, B, ldb, beta, C, ldc);
     else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)M, (blasint)N,
-                    (blasint)K, 1.0f, A, (blasint)lda, B, (blasint)ldb, beta, C,
-                    (blasint)ldc);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                    (blasint)M, (blasint)N, (blasint)K, 1.0f, A, (blasint)lda, B, (blasint)ldb,
+                    beta, C, (blasint)ldc);
+}
+
+void gemm_nt(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+             const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    gemm(1, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
 
 void gemm_nn(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
              const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
-    if (M <= 0 || N <= 0)
-        return;
-    if (gemm_is_reference())
-        ref_nn(M, N, K, A, lda, B, ldb, beta, C, ldc);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)M, (blasint)N,
-                    (blasint)K, 1.0f, A, (blasint)lda, B, (blasint)ldb, beta, C,
-                    (blasint)ldc);
+    gemm(0, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
 
 static int blas_threads = 1;
