@@ -7,10 +7,13 @@
 #   make SANITIZE=1 test   the same under ASan + UBSan (binaries in build/san/bin)
 #   make REFERENCE=1 test  run the suite on the plain reference kernels
 #   make demo       a whole study on generated checkpoints -> demo/report.html
+#   make deps       install every package (scripts/install-deps.sh test)
 #   make fuzz       libFuzzer targets for a bounded time each
 
 SHELL := /bin/bash
 CC ?= cc
+# Evaluated when make reads this file: on a fresh machine, before install-deps has run.
+# So demo and test install first and then build in a sub-make, which reads it again.
 PKGS := msgpack liblz4 openblas jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -42,13 +45,21 @@ TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check demo fuzz bench clean
+.PHONY: all deps test check demo fuzz bench clean pkg-check
 all: $(STAGE_BINS)
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh test
 
-$(BUILD)/%.o: %.c
+# Every compile waits for this: a clear error instead of a failing link when pkg-config
+# or a library was missing when make started.
+pkg-check:
+ifeq ($(strip $(PKG_LIBS)),)
+	@echo "make: error: pkg-config does not find $(PKGS) (or is not installed): run" \
+	  "scripts/install-deps.sh run, or make demo / make test, which install first" >&2; exit 1
+endif
+
+$(BUILD)/%.o: %.c | pkg-check
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -73,7 +84,8 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
 
 # The suite: unit tests, then stage and end-to-end shell tests.
 # T=PATTERN runs only the tests whose file name contains PATTERN.
-test: deps
+test:
+	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory all-test
 	@GM_BIN=$(CURDIR)/$(BINDIR) GM_TOOLS=$(CURDIR)/$(BUILD)/tools GM_UNITS=$(CURDIR)/$(BUILD)/tests \
 	  GM_REFERENCE=$(REFERENCE) tests/run.sh $(T)
@@ -86,7 +98,13 @@ check: all-test
 .PHONY: all-test
 all-test: $(STAGE_BINS) $(TOOL_BINS) $(UNIT_BINS)
 
-demo: deps all $(TOOL_BINS)
+# Only what running needs is installed; the build is a sub-make (see PKG_CFLAGS).
+demo:
+	@scripts/install-deps.sh run
+	@$(MAKE) --no-print-directory demo-run
+
+.PHONY: demo-run
+demo-run: all $(TOOL_BINS)
 	@GM_BIN=$(CURDIR)/$(BINDIR) GM_TOOLS=$(CURDIR)/$(BUILD)/tools scripts/demo.sh
 
 fuzz:

@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# install-deps.sh: install the Debian packages grokmon needs, if missing.
-# Idempotent and quiet when everything is already there. Needs root (or sudo)
-# only when something is missing.
+# install-deps.sh [run|test]: install the Debian packages grokmon needs, if missing.
+#   run    what building and running a study needs: the compiler, pkg-config, the four
+#          libraries, GNU parallel and lz4 (`make demo`, the workers of a study)
+#   test   run's, plus the test tools: the Python reference oracles (torch, numpy, scipy),
+#          edlib, xmllint, chromium, clang for the fuzzers (`make test`; the default)
+# Idempotent and quiet when everything is already there. Needs root (or sudo) only when
+# something is missing.
 set -euo pipefail
 
-packages=(
+run_packages=(
   build-essential pkg-config
   libmsgpack-dev liblz4-dev libopenblas-dev libjansson-dev  # build
-  parallel lz4                                              # study driver, bench
+  parallel lz4                                              # study driver, demo
+)
+test_packages=(
   python3 python3-numpy python3-torch python3-scipy         # reference oracles
   libedlib-dev                                              # distance benchmark baseline
   libxml2-utils chromium                                    # report checks (xmllint, render)
   clang libclang-rt-14-dev                                  # fuzzing
 )
+
+mode=${1:-test}
+case "$mode" in
+  run) packages=("${run_packages[@]}") ;;
+  test) packages=("${run_packages[@]}" "${test_packages[@]}") ;;
+  -h|--help) sed -n '2,8s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  *) echo "install-deps: error: unknown mode '$mode' (run or test)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
