@@ -59,7 +59,7 @@ static int group_add(study *st, size_t d, int memorized, int64_t step, gm_error 
 }
 
 int groups_assign(study *st, double eps_all, const char *const *eps_domain, int n_eps,
-                  double delta, gm_error *err)
+                  double delta, memorize_search search, gm_error *err)
 {
     size_t N = st->n_samples, T = st->n_loss_steps;
     /* every --eps-domain must name a domain of the data */
@@ -91,13 +91,17 @@ int groups_assign(study *st, double eps_all, const char *const *eps_domain, int 
         if (eps_override(st, eps_domain, n_eps, &eps, d, err))
             goto done;
         memorize_calibration cal;
-        if (isnan(eps))
-            memorize_calibrate(rows, n, T, delta, &cal);
-        else
+        if (!isnan(eps))
             memorize_evaluate(rows, n, T, eps, delta, &cal);
+        else if (memorize_calibrate(rows, n, T, delta, search, &cal) != 0) {
+            gm_fail(err, GM_ENOMEM, "out of memory");
+            goto done;
+        }
         dom->eps = cal.eps;
         dom->delta = delta;
         dom->calibrated = isnan(eps);
+        dom->search = !dom->calibrated ? "given"
+                      : search == MEMORIZE_SEARCH_GRID ? "grid" : "values";
         dom->in_band = cal.in_band;
         dom->n = cal.n;
         dom->before_last = cal.before_last;
@@ -143,7 +147,7 @@ int groups_write(const study *st, record_writer *w, gm_error *err)
     msgpack_packer *pk = record_writer_packer(w);
     for (size_t d = 0; d < st->n_domains; d++) {
         const study_domain *dom = &st->domains[d];
-        msgpack_pack_map(pk, 8);
+        msgpack_pack_map(pk, 13);
         pack_kv_str(pk, "type", "calibration");
         pack_kv_str(pk, "domain", dom->name);
         pack_kv_f64(pk, "eps", dom->eps);
@@ -155,6 +159,12 @@ int groups_write(const study *st, record_writer *w, gm_error *err)
             pack_kv_nil(pk, "memorized_before_last");
         pack_kv_bool(pk, "calibrated", dom->calibrated);
         pack_kv_bool(pk, "in_band", dom->in_band);
+        pack_kv_str(pk, "search", dom->search);
+        /* the analysis choices made upstream, so the report can state them */
+        pack_kv_f64(pk, "threshold", st->threshold);
+        pack_kv_str(pk, "weights", st->weights);
+        pack_kv_i64(pk, "n_layers", st->L);
+        pack_kv_i64(pk, "n_checkpoints", (int64_t)st->n_loss_steps);
         if (record_writer_end(w, err))
             return -1;
     }

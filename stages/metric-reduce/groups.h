@@ -5,12 +5,14 @@
 #ifndef GM_GROUPS_H
 #define GM_GROUPS_H
 
+#include "memorize.h"
 #include "study.h"
 
-/* eps_all: NaN to calibrate every domain, else that eps for every domain;
- * eps_domain: n entries "NAME=V" overriding single domains. */
+/* eps_all: NaN to calibrate every domain (searching as `search` says), else
+ * that eps for every domain; eps_domain: n entries "NAME=V" overriding single
+ * domains. */
 int groups_assign(study *st, double eps_all, const char *const *eps_domain, int n,
-                  double delta, gm_error *err);
+                  double delta, memorize_search search, gm_error *err);
 
 /* One calibration record per domain (by name), then one membership record per
  * sample kept (in input order). */

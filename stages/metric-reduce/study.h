@@ -43,6 +43,7 @@ typedef struct study_domain {
     char *name;
     double eps, delta;
     int calibrated, in_band;
+    const char *search;  /* "values", "grid" (calibrated) or "given" */
     size_t n, before_last;
 } study_domain;
 

@@ -133,18 +133,28 @@ def frac_before_last(rows, eps, delta):
     return hits, len(rows)
 
 
-def calibrate(rows, delta):
+def calibrate(rows, delta, search="values"):
+    """grid: the paper's eps = 0.1, 0.2, ..., 20.0. values: by brute force, every
+    distinct loss value of the domain as a candidate (the fraction can only
+    change at one of them), keeping only candidates that memorize someone."""
     lo, hi = Fraction(20, 100), Fraction(25, 100)
+    if search == "grid":
+        cands = [k / 10.0 for k in range(1, 201)]
+    else:
+        cands = sorted({x for r in rows for x in r if x is not None and not math.isnan(x)})
     best = None
-    for k in range(1, 201):
-        eps = k / 10.0
+    for eps in cands:
         hits, n = frac_before_last(rows, eps, delta)
+        if search == "values" and hits == 0:
+            continue
         f = Fraction(hits, n) if n else Fraction(-1)
         gap = max(lo - f, f - hi, Fraction(0))
         if gap == 0:
             return eps, hits, True
         if best is None or gap < best[0]:
             best = (gap, eps, hits)
+    if best is None:  # values: no eps memorizes anyone
+        return max(r[-1] for r in rows if r[-1] is not None), 0, False
     return best[1], best[2], False
 
 
@@ -182,7 +192,7 @@ def mean_std(vals):
     return m, math.sqrt(sum((v - m) ** 2 for v in vals) / len(vals))
 
 
-def metrics(recs, eps_all, eps_dom, delta, window, experts):
+def metrics(recs, eps_all, eps_dom, delta, window, experts, search="values"):
     paths = [r for r in recs if r.get("type") == "pathway"]
     ckpts = sorted({(r["step"], r["checkpoint"]) for r in paths})
     steps = [s for s, _ in ckpts]
@@ -201,7 +211,7 @@ def metrics(recs, eps_all, eps_dom, delta, window, experts):
         rows = [loss[i] for i in members]
         eps = eps_dom.get(d, eps_all)
         if eps is None:
-            eps, hits, band = calibrate(rows, delta)
+            eps, hits, band = calibrate(rows, delta, search)
             calibrated = True
         else:
             hits, _ = frac_before_last(rows, eps, delta)
@@ -209,7 +219,9 @@ def metrics(recs, eps_all, eps_dom, delta, window, experts):
             band, calibrated = Fraction(20, 100) <= f <= Fraction(25, 100), False
         out.append({"type": "calibration", "domain": d, "eps": eps, "delta": delta, "n": len(rows),
                     "memorized_before_last": hits / len(rows), "calibrated": calibrated,
-                    "in_band": band})
+                    "in_band": band, "search": search if calibrated else "given",
+                    "threshold": paths[0]["threshold"], "weights": paths[0]["weights"],
+                    "n_layers": L, "n_checkpoints": len(steps)})
         for i in members:
             t = mem_index(loss[i], eps, delta)
             mem[i] = (steps[t] if t is not None else None, eps)
@@ -352,6 +364,7 @@ def main():
     m.add_argument("--delta", type=float, default=0.05)
     m.add_argument("--ma-window", type=int, default=3)
     m.add_argument("--distance", default="chars")
+    m.add_argument("--eps-search", default="values", choices=["values", "grid"])
     c = sub.add_parser("compare")
     c.add_argument("expected")
     c.add_argument("actual")
@@ -368,7 +381,7 @@ def main():
             n, v = x.rsplit("=", 1)
             eps_dom[n] = float(v)
         for r in metrics(read_jsonl(a.pathways), a.eps, eps_dom, a.delta, a.ma_window,
-                         a.distance == "experts"):
+                         a.distance == "experts", a.eps_search):
             print(json.dumps(r))
     else:
         sys.exit(compare(read_jsonl(a.expected), read_jsonl(a.actual), a.tol))

@@ -153,7 +153,8 @@ must_fail "--membership with --eps" 2 "do not apply with --membership" "$MR --me
 # calibration by hand: in domain z one sample of five reaches loss 0.3 and stays
 # (0.2 memorized from eps 0.3 on, "<=" inclusive); in domain y every sample
 # flattens at 1.0, so the fraction jumps from 0 to 1 and no eps hits the band:
-# the closest is 0 (0.2 away, not 0.75) at the first eps, 0.1
+# searching the loss values, eps 1.0 (100 %), said on stderr; on the paper's
+# grid the closest is 0 (0.2 away, not 0.75) at the first eps, 0.1
 $PY - >"$TMP/hand.jsonl" <<'PYEOF'
 import json
 rows = {"z0": ("z", [3.0, 0.3, 0.3])}
@@ -167,11 +168,21 @@ for t, step in enumerate([10, 20, 30]):
                           "consistency_c": 0.0, "consistency_s": 1.0, "entropy": 1.0}))
 PYEOF
 $DUMP --from-json "$TMP/hand.jsonl" >"$TMP/hand.mpk"
-$MR "$TMP/hand.mpk" | $DUMP >"$TMP/hand.out"
+$MR "$TMP/hand.mpk" 2>"$TMP/hand.err" | $DUMP >"$TMP/hand.out"
 check "hand calibration: z gets eps 0.3, in band" \
-  grep -q '"domain":"z","eps":0.29999999999999999,"delta":0.050000000000000003,"n":5,"memorized_before_last":0.20000000000000001,"calibrated":true,"in_band":true' "$TMP/hand.out"
-check "hand calibration: y has no eps in band, takes the closest (0.1) and says so" \
-  grep -q '"domain":"y","eps":0.10000000000000001,"delta":0.050000000000000003,"n":4,"memorized_before_last":0,"calibrated":true,"in_band":false' "$TMP/hand.out"
+  grep -q '"domain":"z","eps":0.29999999999999999,"delta":0.050000000000000003,"n":5,"memorized_before_last":0.20000000000000001,"calibrated":true,"in_band":true,"search":"values"' "$TMP/hand.out"
+check "hand calibration: y has no eps in band, takes the closest that memorizes any (1.0)" \
+  grep -q '"domain":"y","eps":1,"delta":0.050000000000000003,"n":4,"memorized_before_last":1,"calibrated":true,"in_band":false' "$TMP/hand.out"
+check "hand calibration: the missed band is said on stderr, naming the domain" \
+  grep -q "warning: domain y: no eps memorizes 20-25 % of its samples before the last checkpoint; eps 1 memorizes 100.0 %" "$TMP/hand.err"
+check "hand calibration: the analysis choices ride along" \
+  grep -q '"domain":"y",.*"threshold":0.69999999999999996,"weights":"softmax","n_layers":2,"n_checkpoints":3' "$TMP/hand.out"
+$MR --eps-search grid "$TMP/hand.mpk" 2>/dev/null | $DUMP >"$TMP/hand-grid.out"
+check "grid calibration: y takes the closest grid point (0.1, 0 %)" \
+  grep -q '"domain":"y","eps":0.10000000000000001,"delta":0.050000000000000003,"n":4,"memorized_before_last":0,"calibrated":true,"in_band":false,"search":"grid"' "$TMP/hand-grid.out"
+$REF metrics --eps-search grid "$TMP/hand.jsonl" >"$TMP/hand-grid.ref"
+check "grid case: same as the reference" $REF compare "$TMP/hand-grid.ref" "$TMP/hand-grid.out"
+must_fail "--eps-search of an unknown kind" 2 "--eps-search fine: expected values or grid" "$MR --eps-search fine $P"
 check "hand groups: z0 memorized at step 20, the others never" \
   grep -q '"id":"z0","domain":"z","mem_step":20,"group":"z@20"' "$TMP/hand.out"
 $REF metrics "$TMP/hand.jsonl" >"$TMP/hand.ref"

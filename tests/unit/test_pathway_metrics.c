@@ -97,15 +97,39 @@ static void test_memorize(void)
         rows[i * 3 + 1] = rows[i * 3 + 2] = (i + 1) / 2.0;
     }
     memorize_calibration cal;
-    memorize_calibrate(rows, 10, 3, 0.05, &cal);
-    CHECK(cal.eps == 1.0 && cal.before_last == 2 && cal.in_band, "calibrated eps %g, %zu of 10", cal.eps,
+    memorize_calibrate(rows, 10, 3, 0.05, MEMORIZE_SEARCH_GRID, &cal);
+    CHECK(cal.eps == 1.0 && cal.before_last == 2 && cal.in_band, "grid: calibrated eps %g, %zu of 10",
+          cal.eps, cal.before_last);
+    memorize_calibrate(rows, 10, 3, 0.05, MEMORIZE_SEARCH_VALUES, &cal);
+    CHECK(cal.eps == 1.0 && cal.before_last == 2 && cal.in_band, "values: calibrated eps %g, %zu of 10",
+          cal.eps, cal.before_last);
+    /* losses that sit between grid points (2.290 .. 2.299): the grid jumps from
+     * 0 % (eps 2.2) to 100 % (eps 2.3) and misses the band; the values reach it */
+    for (int i = 0; i < 10; i++)
+        rows[i * 3 + 1] = rows[i * 3 + 2] = 2.29 + 0.001 * i;
+    memorize_calibrate(rows, 10, 3, 0.05, MEMORIZE_SEARCH_GRID, &cal);
+    CHECK(!cal.in_band, "grid misses the band between grid points (eps %g, %zu of 10)", cal.eps,
           cal.before_last);
-    /* all ten flatten at 1.0: 0 % then 100 %; 0 is closer to the band: eps 0.1, out of band */
+    memorize_calibrate(rows, 10, 3, 0.05, MEMORIZE_SEARCH_VALUES, &cal);
+    CHECK(cal.in_band && cal.before_last == 2 && cal.eps == 2.29 + 0.001,
+          "values reach it: eps %.17g, %zu of 10", cal.eps, cal.before_last);
+    memorize_calibration ev;
+    memorize_evaluate(rows, 10, 3, cal.eps, 0.05, &ev);
+    CHECK(ev.before_last == 2 && ev.in_band, "the chosen eps evaluates to the same count");
+    /* a sample whose last two losses differ by more than delta never counts */
+    rows[1 * 3 + 1] = 1.0;
+    CHECK(isinf(memorize_eps_needed(rows + 3, 3, 0.05)), "unstable at the end: no eps memorizes it");
+    CHECK(memorize_eps_needed(rows, 3, 0.05) == 2.29, "stable: the larger of the last two");
+    /* all ten flatten at 1.0: 0 % then 100 %; the grid keeps the closer 0 % (eps
+     * 0.1), the values search only eps that memorize someone: 100 %; both out of band */
     for (int i = 0; i < 10; i++)
         rows[i * 3 + 1] = rows[i * 3 + 2] = 1.0;
-    memorize_calibrate(rows, 10, 3, 0.05, &cal);
-    CHECK(cal.eps == 0.1 && cal.before_last == 0 && !cal.in_band, "no eps in band: closest, eps %g",
+    memorize_calibrate(rows, 10, 3, 0.05, MEMORIZE_SEARCH_GRID, &cal);
+    CHECK(cal.eps == 0.1 && cal.before_last == 0 && !cal.in_band, "grid, no eps in band: closest, eps %g",
           cal.eps);
+    memorize_calibrate(rows, 10, 3, 0.05, MEMORIZE_SEARCH_VALUES, &cal);
+    CHECK(cal.eps == 1.0 && cal.before_last == 10 && !cal.in_band, "values, ties: eps %g, %zu of 10",
+          cal.eps, cal.before_last);
 }
 
 static void test_sampling(void)
