@@ -14,16 +14,9 @@
 #include <unistd.h>
 
 #include "edit_distance.h"
+#include "rng.h"
 
-/* ---- random numbers: splitmix64 (Vigna), enough for pair sampling ---- */
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+/* ---- random numbers: common/rng.h's splitmix64 ---- */
 
 /* uniform in [0, m), m >= 1, without modulo bias */
 static uint64_t uniform_below(uint64_t *state, uint64_t m)
@@ -31,7 +24,7 @@ static uint64_t uniform_below(uint64_t *state, uint64_t m)
     uint64_t limit = UINT64_MAX - UINT64_MAX % m;
     uint64_t x;
     do
-        x = splitmix64(state);
+        x = splitmix64_next(state);
     while (x >= limit);
     return x % m;
 }
@@ -51,7 +44,7 @@ uint64_t pair_seed(uint64_t seed, int64_t step, const char *scope, const char *g
         h *= 0x100000001b3ULL;
     }
     uint64_t state = seed ^ h;
-    return splitmix64(&state);
+    return splitmix64_next(&state);
 }
 
 static int cmp_u64(const void *a, const void *b)

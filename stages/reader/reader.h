@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "rng.h"
 
 /* ---- mapped_file.c: a whole input file as bytes ----------------------- */
 
@@ -137,8 +138,7 @@ int selection_olmo_step(selection *s, const char *path, int64_t step, int64_t ba
  * kept ones stay in their selection order. */
 int selection_sample(selection *s, int64_t k, uint64_t seed, gm_error *err);
 
-/* The PRNG, exposed for tests: splitmix64 step, and uniform in [0, m). */
-uint64_t splitmix64_next(uint64_t *state);
+/* The PRNG, exposed for tests: uniform in [0, m) from common/rng.h's splitmix64. */
 uint64_t splitmix64_below(uint64_t *state, uint64_t m);
 
 #endif

@@ -231,15 +231,6 @@ done:
 
 /* ---- seeded uniform sample ------------------------------------------------ */
 
-/* splitmix64 (Steele, Lea, Flood 2014): state += golden gamma, then mix. */
-uint64_t splitmix64_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Uniform in [0, m), m > 0, without modulo bias: draw x, reject while
  * x < 2^64 mod m, return x mod m. */
 uint64_t splitmix64_below(uint64_t *state, uint64_t m)
