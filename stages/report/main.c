@@ -8,16 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accuracy_csv.h"
 #include "cli.h"
 #include "record.h"
 #include "report.h"
 
 static const char *out_path, *acc_path, *val_path, *html_path, *csv_dir;
 static int json_out;
+static const char *acc_column;
 static int64_t from_step;
 
 static cli_option options[] = {
     {"accuracy", 0, CLI_STRING, &acc_path, "CSV", "test accuracy per checkpoint: columns step,domain,accuracy (or step,group,accuracy)", 0, 0, 0},
+    {"accuracy-column", 0, CLI_STRING, &acc_column, "NAME", "the accuracy CSV's accuracy column (default accuracy); or ROLE=NAME pairs naming any of its columns, e.g. step=global_step,domain=task,accuracy=acc", 0, 0, 0},
     {"val-loss", 0, CLI_STRING, &val_path, "CSV", "validation loss per checkpoint: columns step,domain,val_loss (or step,group,val_loss)", 0, 0, 0},
     {"from-step", 0, CLI_INT, &from_step, "S", "correlate only checkpoints at step >= S (the paper: after accuracy starts rising)", 0, 9e18, 0},
     {"html", 0, CLI_STRING, &html_path, "FILE", "write a self-contained HTML page with SVG charts to FILE", 0, 0, 1},
@@ -80,6 +83,11 @@ static void value_table_load(value_table *t, const char *path, const char *const
 int main(int argc, char **argv)
 {
     int first = cli_parse(&program, argc, argv);
+    gm_error col_err = {0};
+    if (acc_column && !acc_path)
+        cli_usage_error(program.name, "--accuracy-column goes with --accuracy");
+    if (accuracy_columns_check(acc_column, &col_err) != 0)
+        cli_usage_error(program.name, "%s", col_err.msg);
     if (val_path && !acc_path)
         cli_usage_error(program.name, "--val-loss goes with --accuracy (it is a Table 1 baseline)");
     if (from_step && !acc_path)
@@ -91,11 +99,11 @@ int main(int argc, char **argv)
     study s = {0};
     study_read_inputs(&s, argc - first, argv + first);
 
-    static const char *const acc_cols[] = {"accuracy", NULL};
     static const char *const val_cols[] = {"val_loss", "validation_loss", "loss", NULL};
     value_table acc = {0}, val = {0};
-    if (acc_path)
-        value_table_load(&acc, acc_path, acc_cols, &s);
+    if (acc_path && (accuracy_table_read(&acc, acc_path, acc_column, &err) != 0 ||
+                     value_table_check(&acc, &s, &err) != 0))
+        die(&err);
     if (val_path)
         value_table_load(&val, val_path, val_cols, &s);
 
