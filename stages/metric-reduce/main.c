@@ -25,6 +25,8 @@ static double delta = 0.05;
 static const char *eps_search = "values";
 static int64_t ma_window = 3;
 static int64_t pairs = 0;
+static int64_t wide_pairs = 0;
+static int no_wide = 0;
 static int64_t seed = 1;
 static const char *distance = "chars";
 static int64_t threads = 0;
@@ -60,7 +62,11 @@ static cli_option options[] = {
     {"ma-window", 0, CLI_INT, &ma_window, "N", "checkpoints in the trailing moving average of loss", 1, 1e6, 0},
     {"pairs", 0, CLI_INT, &pairs, "N",
      "sample N pairs per row uniformly without replacement, with a standard error (0: all pairs)", 0, 1e15, 0},
-    {"seed", 0, CLI_INT, &seed, "N", "seed for --pairs sampling", 0, 9e15, 0},
+    {"wide-pairs", 0, CLI_INT, &wide_pairs, "N",
+     "the all and cross rows (most of the pairs) sample N pairs each, with a standard error; "
+     "the group and domain rows keep --pairs (0: as --pairs)", 0, 1e15, 0},
+    {"no-wide", 0, CLI_FLAG, &no_wide, NULL, "write no all and cross rows (nor compute their pairs)", 0, 0, 0},
+    {"seed", 0, CLI_INT, &seed, "N", "seed for --pairs and --wide-pairs sampling", 0, 9e15, 0},
     {"distance", 0, CLI_STRING, &distance, "chars|experts",
      "compare pathway strings character by character, or as expert-id symbols", 0, 0, 0},
     {"threads", 0, CLI_INT, &threads, "N", "threads for the pairwise distances (0: all CPUs)", 0, 4096, 1},
@@ -125,6 +131,8 @@ int main(int argc, char **argv)
     int experts = strcmp(distance, "experts") == 0;
     if (!experts && strcmp(distance, "chars") != 0)
         cli_usage_error(NAME, "--distance %s: expected chars or experts", distance);
+    if (wide_pairs && no_wide)
+        cli_usage_error(NAME, "--wide-pairs and --no-wide exclude each other");
     if (membership && membership_only)
         cli_usage_error(NAME, "--membership and --membership-only exclude each other");
     if (membership && (eps_text || eps_domain.n))
@@ -188,6 +196,7 @@ int main(int argc, char **argv)
     }
     if (!membership_only) {
         rows_opts ro = {.experts = experts, .pairs = (uint64_t)pairs, .seed = (uint64_t)seed,
+                        .wide_pairs = (uint64_t)wide_pairs, .no_wide = no_wide,
                         .threads = (int)threads, .ma_window = ma_window};
         cli_progress prog;
         cli_progress_start(&prog, "checkpoints", st.n_ckpts, progress);

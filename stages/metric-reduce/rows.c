@@ -2,8 +2,10 @@
  * its pathways (characters or expert ids), then for every group, domain, all
  * samples and every pair of domains (cross) the pairwise distances
  * (common/pair_stats.c), C/S/entropy statistics, mean loss and its trailing
- * moving average. It assigns no groups (groups.c). Spec: method.md "Per
- * checkpoint, per group" and its controls. */
+ * moving average. The wide rows (all, cross) may sample their own number of
+ * pairs (--wide-pairs) or be left out (--no-wide); the all-pairs pass then
+ * covers only pairs within a domain. It assigns no groups (groups.c). Spec:
+ * method.md "Per checkpoint, per group" and its controls. */
 #include "rows.h"
 
 #include <math.h>
@@ -123,8 +125,9 @@ typedef struct row_ctx {
     double *vc, *vs, *ve;     /* [N] C, S, entropy of the checkpoint's cells */
     record_writer *w;
     /* all-pairs mode: every distance once, summed by group (pair_stats_binned) */
-    const uint64_t *bin;      /* [G, G], upper triangle */
+    const uint64_t *bin;      /* [G, G], upper triangle; NULL: sample max_pairs */
     const uint64_t *lbin;     /* [L, G, G] */
+    uint64_t max_pairs;       /* without bins: pairs to sample per row (0: all) */
 } row_ctx;
 
 /* The distances of the pairs within the groups flagged in a (b NULL), or
@@ -174,8 +177,9 @@ static int row_write(row_ctx *rc, const char *scope, const char *group, const ch
     if (rc->bin) {
         binned_result(rc, ga, gb, b ? (uint64_t)na * nb : (uint64_t)na * (na ? na - 1 : 0) / 2, &pr);
     } else {
-        int r = b ? pair_stats_cross(&rc->cs->ps, a, na, b, nb, o->pairs, seed, o->threads, &pr, err)
-                  : pair_stats_within(&rc->cs->ps, a, na, o->pairs, seed, o->threads, &pr, err);
+        int r = b ? pair_stats_cross(&rc->cs->ps, a, na, b, nb, rc->max_pairs, seed, o->threads, &pr,
+                                     err)
+                  : pair_stats_within(&rc->cs->ps, a, na, rc->max_pairs, seed, o->threads, &pr, err);
         if (r)
             return -1;
     }
@@ -230,6 +234,50 @@ static int row_write(row_ctx *rc, const char *scope, const char *group, const ch
     return record_writer_end(rc->w, err);
 }
 
+/* All-pairs sums of the pairs within each domain only, when the wide rows do
+ * not come from the bins (sampled apart, or left out): one binned pass per
+ * domain over its members' strings, into the same bins, so the cross-domain
+ * pairs, most of a big study's, are never computed. */
+static int bin_within_domains(const study *st, const ckpt_strings *cs, int threads, uint64_t *bins,
+                              gm_error *err)
+{
+    size_t N = st->n_samples, L = (size_t)st->L, G = st->n_groups;
+    const uint16_t **s = malloc((N ? N : 1) * (1 + L) * sizeof *s); /* [n] whole, then [L, n] */
+    size_t *len = malloc((N ? N : 1) * (1 + L) * sizeof *len);
+    size_t *label = malloc((N ? N : 1) * sizeof *label);
+    int rc = -1;
+    if (!s || !len || !label) {
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t d = 0; d < st->n_domains; d++) {
+        size_t n = 0;
+        for (size_t i = 0; i < N; i++)
+            n += !st->samples[i].dropped && st->samples[i].domain == d;
+        size_t q = 0;
+        for (size_t i = 0; i < N; i++) {
+            if (st->samples[i].dropped || st->samples[i].domain != d)
+                continue;
+            s[q] = cs->s[i];
+            len[q] = cs->len[i];
+            for (size_t l = 0; l < L; l++) {
+                s[n + l * n + q] = cs->ls[l * N + i];
+                len[n + l * n + q] = cs->llen[l * N + i];
+            }
+            label[q++] = st->samples[i].group;
+        }
+        pair_strings sub = {.n = n, .L = L, .s = s, .len = len, .ls = s + n, .llen = len + n};
+        if (n >= 2 && pair_stats_binned(&sub, label, G, threads, bins, bins + G * G, err))
+            goto done;
+    }
+    rc = 0;
+done:
+    free(s);
+    free(len);
+    free(label);
+    return rc;
+}
+
 int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_writer *w,
                           gm_error *err)
 {
@@ -259,7 +307,8 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
         goto done;
     }
     row_ctx ctx = {.st = st, .k = k, .t = t, .o = o, .cs = &cs, .layer = layer,
-                   .vc = v, .vs = v + N, .ve = v + 2 * N, .w = w};
+                   .vc = v, .vs = v + N, .ve = v + 2 * N, .w = w, .max_pairs = o->pairs};
+    int wide_apart = o->no_wide || o->wide_pairs; /* the wide rows not from the bins */
     for (size_t i = 0; i < N; i++) {
         const study_cell *c = &st->cells[k * N + i];
         ctx.vc[i] = c->c;
@@ -268,7 +317,8 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
         label[i] = st->samples[i].dropped ? PAIR_NO_LABEL : st->samples[i].group;
     }
     if (bins) {
-        if (pair_stats_binned(&cs.ps, label, G, o->threads, bins, bins + G * G, err))
+        if (wide_apart ? bin_within_domains(st, &cs, o->threads, bins, err)
+                       : pair_stats_binned(&cs.ps, label, G, o->threads, bins, bins + G * G, err))
             goto done;
         ctx.bin = bins;
         ctx.lbin = bins + G * G;
@@ -295,6 +345,14 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
         if (n && row_write(&ctx, "domain", st->domains[d].name, st->domains[d].name, NULL, m, n,
                            NULL, 0, all, fa, NULL, err))
             goto done;
+    }
+    if (o->no_wide) {
+        rc = 0;
+        goto done;
+    }
+    if (o->wide_pairs) { /* the wide rows sample their own pairs */
+        ctx.bin = ctx.lbin = NULL;
+        ctx.max_pairs = o->wide_pairs;
     }
     size_t n = 0;
     for (size_t i = 0; i < N; i++)
