@@ -60,3 +60,5 @@ no_race "router-trace, 5 threads, one sample per batch" \
   "$OUT/router-trace" --model "$TMP/step100" --threads 5 --batch-tokens 1 "$TMP/s.mpk" -o "$TMP/t.mpk"
 no_race "metric-reduce, 3 threads" \
   "$OUT/metric-reduce" --threads 3 --eps 5.5 "$TMP/p100.mpk" "$TMP/p200.mpk" -o "$TMP/m.mpk"
+no_race "metric-reduce, 3 threads, --wide-pairs (a binned pass per domain, sampled wide rows)" \
+  "$OUT/metric-reduce" --threads 3 --eps 5.5 --wide-pairs 50 "$TMP/p100.mpk" "$TMP/p200.mpk" -o "$TMP/m2.mpk"
