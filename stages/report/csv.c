@@ -103,7 +103,9 @@ static void csv_memorization(sbuf *b, const study *s)
 
 static void csv_correlation(sbuf *b, const corr_table *c)
 {
-    sbuf_puts(b, "by,key,metric,n,pearson,spearman,from_step,first_step,last_step\n");
+    static const char *const verdicts[] = {"undefined", "too_few", "not_shown", "tracks"};
+    sbuf_puts(b, "by,key,metric,n,pearson,spearman,p_permutation,ci_low,ci_high,verdict,"
+                 "from_step,first_step,last_step\n");
     for (size_t i = 0; i < c->n_rows; i++) {
         const corr_row *r = &c->rows[i];
         for (int m = 0; m < CM_COUNT; m++) {
@@ -116,7 +118,13 @@ static void csv_correlation(sbuf *b, const corr_table *c)
             csv_num(b, cell->p_ok ? cell->pearson : NAN);
             sbuf_puts(b, ",");
             csv_num(b, cell->s_ok == 1 ? cell->spearman : NAN);
-            sbuf_printf(b, ",%lld,%lld,%lld\n", (long long)c->from_step,
+            sbuf_puts(b, ",");
+            csv_num(b, cell->perm_ok == 1 ? cell->p_perm : NAN);
+            sbuf_puts(b, ",");
+            csv_num(b, cell->ci_ok == 1 ? cell->ci_lo : NAN);
+            sbuf_puts(b, ",");
+            csv_num(b, cell->ci_ok == 1 ? cell->ci_hi : NAN);
+            sbuf_printf(b, ",%s,%lld,%lld,%lld\n", verdicts[cell->verdict], (long long)r->window_from,
                         (long long)r->first_step, (long long)r->last_step);
         }
     }

@@ -1,8 +1,11 @@
-/* findings.c: the plain-words lines under the correlation table: which
- * metrics track accuracy here and which do not (thresholds below), and for
- * each memorized group whether its loss stayed flat after t* while its
- * pathway distance or consistency kept moving (method.md, "What the paper
- * shows"). Words only; the numbers come from correlate.c and the records. */
+/* findings.c: the report's words. Warnings first (a missed eps band, a
+ * cross-domain control that fails), then per domain what the training data
+ * alone say (story.c: loss flat since when, where the pathways converge
+ * beyond their noise, the groups summarized in the same line, the control),
+ * then per Table 1 row which metrics track accuracy judged on their
+ * uncertainty (correlate.c), the routing-entropy control, and the analysis
+ * choices. One line per domain however many groups it has. Words only: the
+ * numbers come from story.c, correlate.c and the records. */
 #include "report.h"
 
 #include <math.h>
@@ -11,56 +14,217 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* |r| at or above TRACK (both coefficients): tracks; at or above WEAK: weakly. */
-#define TRACK 0.7
-#define WEAK 0.4
-/* A pathway metric "kept moving" when it changed by at least this fraction. */
-#define MOVE 0.05
-/* A group's loss is flat when its range after t* is within 2 delta (each
- * sample stays within delta of its final loss; method.md). */
-#define DEFAULT_DELTA 0.05
+#include "stats.h"
+#include "story.h"
 
-static int findings_add(findings *f, gm_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int findings_add(findings *f, gm_error *err, const char *fmt, ...)
+static int list_add(char ***list, size_t *n, const sbuf *b, gm_error *err)
 {
-    char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    char **p = realloc(f->lines, (f->n + 1) * sizeof *p);
+    if (!sbuf_ok(b))
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    char **p = realloc(*list, (*n + 1) * sizeof *p);
     if (!p)
         return gm_fail(err, GM_ENOMEM, "out of memory");
-    f->lines = p;
-    if (!(p[f->n] = strdup(line)))
+    *list = p;
+    if (!(p[*n] = strdup(b->len ? b->p : "")))
         return gm_fail(err, GM_ENOMEM, "out of memory");
-    f->n++;
+    (*n)++;
     return 0;
 }
 
-static void text_add(char *text, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void text_add(char *text, size_t cap, const char *fmt, ...)
+static void step_text(char *buf, size_t cap, double step) { fmt_step(buf, cap, (int64_t)step); }
+
+/* ---- warnings ------------------------------------------------------------ */
+
+static int band_warnings(findings *f, const study *s, gm_error *err)
 {
-    size_t len = strlen(text);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text + len, cap - len, fmt, ap);
-    va_end(ap);
+    for (size_t i = 0; i < s->n_calibs; i++) {
+        const calibration *c = &s->calibs[i];
+        if (c->calibrated != 1 || c->in_band != 0)
+            continue;
+        sbuf b = {0};
+        sbuf_printf(&b, "eps calibration MISSED the 20-25 %% band for domain %s: no eps memorizes "
+                    "20-25 %% of its samples before the last checkpoint (search: %s). Chosen "
+                    "instead: eps %.4g, which memorizes %.1f %%. Its memorization groups rest on "
+                    "that eps; set it with metric-reduce --eps-domain %s=V to choose another.",
+                    c->domain, c->search ? c->search : "unknown", c->eps,
+                    100 * c->memorized_before_last, c->domain);
+        int rc = list_add(&f->warnings, &f->n_warnings, &b, err);
+        sbuf_free(&b);
+        if (rc)
+            return -1;
+    }
+    return 0;
 }
 
-/* Appends "name (r = +0.96, rho = +1.00)" to list (comma separated). */
-static void list_add(char *list, size_t cap, const char *name, const corr_cell *c)
+/* ---- per domain, from training data alone ------------------------------- */
+
+static void say_loss(sbuf *b, const domain_story *d)
 {
-    size_t len = strlen(list);
-    char sp[32];
-    if (c->s_ok == 1)
-        snprintf(sp, sizeof sp, "%+.2f", c->spearman);
+    char from[32], last[32];
+    step_text(from, sizeof from, d->step[d->flat_from]);
+    step_text(last, sizeof last, d->step[d->n - 1]);
+    if (d->flat_from + 1 >= d->n)
+        sbuf_printf(b, "loss still moving: it changed by more than 2 delta = %.2f nats between "
+                    "the last two checkpoints, so there is no stretch of flat loss to read the "
+                    "pathways against. ", 2 * d->delta);
     else
-        snprintf(sp, sizeof sp, "undefined");
-    snprintf(list + len, cap - len, "%s%s (Pearson %+.2f, Spearman %s)", len ? ", " : "", name,
-             c->pearson, sp);
+        sbuf_printf(b, "loss flat since step %s (it moved %.3f nats from there to step %s, within "
+                    "2 delta = %.2f). ", from, d->loss_moved_flat, last, 2 * d->delta);
+}
+
+static void say_distance(sbuf *b, const domain_story *d)
+{
+    if (!d->dist_state.defined) {
+        sbuf_printf(b, "Pathway distance undefined: %s. ", d->dist_state.why);
+        return;
+    }
+    if (d->flat_from + 1 >= d->n)
+        return;
+    char a[32], z[32];
+    if (d->dist_fall.found) {
+        step_text(a, sizeof a, d->step[d->dist_fall.a]);
+        step_text(z, sizeof z, d->step[d->dist_fall.b]);
+        sbuf_printf(b, "Pathways converge from step %s to %s: distance %.4g -> %.4g (%+.0f %%, "
+                    "noise %.2g per checkpoint) while the loss moved %.3f nats. ", a, z,
+                    d->dist_fall.from, d->dist_fall.to,
+                    100 * (d->dist_fall.to - d->dist_fall.from) / fabs(d->dist_fall.from),
+                    d->dist_noise, d->loss_moved_fall);
+        return;
+    }
+    step_text(a, sizeof a, d->step[d->flat_from]);
+    step_text(z, sizeof z, d->step[d->n - 1]);
+    trend_move rise;
+    trend_largest_move(d->dist, d->flat_from, d->n - 1, d->dist_noise, 1, &rise);
+    if (rise.found) {
+        char ra[32], rz[32];
+        step_text(ra, sizeof ra, d->step[rise.a]);
+        step_text(rz, sizeof rz, d->step[rise.b]);
+        sbuf_printf(b, "Pathway distance does not fall beyond its noise while the loss is flat "
+                    "(steps %s to %s); it rises from step %s to %s (%.4g -> %.4g), away from "
+                    "convergence: no sign of generalization from the pathways yet. ", a, z, ra,
+                    rz, rise.from, rise.to);
+    } else {
+        sbuf_printf(b, "Pathway distance does not fall beyond its noise while the loss is flat "
+                    "(steps %s to %s; largest fall %.3g, noise %.2g per checkpoint): no sign of "
+                    "generalization from the pathways yet. ", a, z, d->dist_fall.size,
+                    d->dist_noise);
+    }
+}
+
+static void say_s(sbuf *b, const domain_story *d)
+{
+    if (!d->s_state.defined) {
+        sbuf_printf(b, "Consistency S undefined: %s. ", d->s_state.why);
+        return;
+    }
+    if (d->flat_from + 1 >= d->n)
+        return;
+    if (d->s_rise.found) {
+        char a[32], z[32];
+        step_text(a, sizeof a, d->step[d->s_rise.a]);
+        step_text(z, sizeof z, d->step[d->s_rise.b]);
+        sbuf_printf(b, "Consistency S rises from step %s to %s: %.4g -> %.4g (noise %.2g). ", a,
+                    z, d->s_rise.from, d->s_rise.to, d->s_noise);
+    } else {
+        sbuf_printf(b, "Consistency S does not rise beyond its noise (%.2g) while the loss is "
+                    "flat. ", d->s_noise);
+    }
+}
+
+static void say_groups(sbuf *b, const domain_story *d)
+{
+    if (!d->groups)
+        return;
+    sbuf_printf(b, "Groups: %zu memorization group%s (%lld of %lld samples memorized)", d->groups,
+                d->groups == 1 ? "" : "s", (long long)d->samples_memorized, (long long)d->samples);
+    if (d->groups_checked)
+        sbuf_printf(b, "; of the %zu with 3 or more checkpoints from their memorization step on, "
+                    "%zu fall beyond their noise after it. ", d->groups_checked,
+                    d->groups_falling);
+    else
+        sbuf_puts(b, "; none has 3 or more checkpoints from its memorization step on. ");
+}
+
+static void say_cross(sbuf *b, const domain_story *d)
+{
+    if (!d->dist_fall.found)
+        return;
+    if (!d->cross_checked) {
+        sbuf_puts(b, "No cross-domain control: the input has no cross-domain distances for this "
+                     "domain. ");
+        return;
+    }
+    if (d->cross_fails)
+        sbuf_printf(b, "Cross-domain control FAILS: the distance between samples of %s fell "
+                    "%+.0f %% over the same steps (within %s: %+.0f %%), so the fall is not "
+                    "specific to this domain. ", d->cross_name, 100 * d->cross_change, d->domain,
+                    100 * d->within_change);
+    else
+        sbuf_printf(b, "Cross-domain control holds: %s changed %+.0f %% over the same steps "
+                    "(within %s: %+.0f %%). ", d->cross_name, 100 * d->cross_change, d->domain,
+                    100 * d->within_change);
+}
+
+static int domain_findings(findings *f, const study *s, const story *st, gm_error *err)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        const domain_story *d = &st->d[i];
+        if (!d->ser)
+            continue;
+        sbuf b = {0};
+        sbuf_printf(&b, "%s: ", d->domain);
+        if (!d->loss_known)
+            sbuf_puts(&b, "no loss in the metric records, so nothing can be said about loss "
+                          "against pathways. ");
+        else {
+            say_loss(&b, d);
+            say_distance(&b, d);
+            say_s(&b, d);
+        }
+        say_groups(&b, d);
+        say_cross(&b, d);
+        if (b.len && b.p[b.len - 1] == ' ')
+            b.p[--b.len] = 0;
+        int rc = list_add(&f->lines, &f->n, &b, err);
+        sbuf_free(&b);
+        if (rc)
+            return -1;
+        if (d->cross_fails) {
+            sbuf w = {0};
+            sbuf_printf(&w, "Cross-domain control FAILS for %s: distance across domains (%s) fell "
+                        "%+.0f %% where the within-domain distance fell %+.0f %%; the within-"
+                        "domain fall may be routing changing everywhere, not %s's samples "
+                        "coming to share pathways.", d->domain, d->cross_name,
+                        100 * d->cross_change, 100 * d->within_change, d->domain);
+            rc = list_add(&f->warnings, &f->n_warnings, &w, err);
+            sbuf_free(&w);
+            if (rc)
+                return -1;
+        }
+    }
+    (void)s;
+    return 0;
+}
+
+/* ---- with accuracy: Table 1 judged on its uncertainty -------------------- */
+
+static void say_cell(sbuf *b, const corr_cell *c)
+{
+    sbuf_printf(b, "r = %+.2f", c->pearson);
+    if (c->ci_ok)
+        sbuf_printf(b, " [%+.2f, %+.2f]", c->ci_lo, c->ci_hi);
+    if (c->perm_ok)
+        sbuf_printf(b, ", p = %.3g", c->p_perm);
+    if (c->s_ok == 1)
+        sbuf_printf(b, ", rho = %+.2f", c->spearman);
+}
+
+/* "pathway distance" -> "Pathway distance": a metric's name opening a sentence. */
+static void sentence_name(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s", name);
+    if (buf[0] >= 'a' && buf[0] <= 'z')
+        buf[0] = (char)(buf[0] - 'a' + 'A');
 }
 
 static int corr_findings(findings *f, const corr_table *c, gm_error *err)
@@ -68,162 +232,196 @@ static int corr_findings(findings *f, const corr_table *c, gm_error *err)
     static const int shown[] = {CM_DISTANCE, CM_S, CM_LOSS, CM_LOSS_MA, CM_VAL_LOSS};
     for (size_t i = 0; i < c->n_rows; i++) {
         const corr_row *row = &c->rows[i];
-        char track[1024] = "", weak[1024] = "", none[1024] = "", undef[512] = "", dir[512] = "";
-        for (size_t k = 0; k < sizeof shown / sizeof *shown; k++) {
+        sbuf b = {0};
+        char first[32], last[32];
+        fmt_step(first, sizeof first, row->first_step);
+        fmt_step(last, sizeof last, row->last_step);
+        sbuf_printf(&b, "%s, against test accuracy (window: %s; ", row->key, row->window_why);
+        if (row->n == 0)
+            sbuf_puts(&b, "no checkpoint in it has an accuracy, so nothing is correlated). ");
+        else
+            sbuf_printf(&b, "%zu checkpoints, steps %s to %s): ", row->n, first, last);
+        int any_tracks = 0;
+        for (size_t k = 0; k < sizeof shown / sizeof *shown && row->n; k++) {
             int m = shown[k];
             const corr_cell *cell = &row->cell[m];
             if (m == CM_VAL_LOSS && !c->has_val_loss)
                 continue;
-            if (!cell->p_ok) {
-                size_t len = strlen(undef);
-                snprintf(undef + len, sizeof undef - len, "%s%s", len ? ", " : "",
-                         corr_metric_titles[m]);
-                continue;
-            }
-            double a = fabs(cell->pearson), b = cell->s_ok == 1 ? fabs(cell->spearman) : a;
-            if (a >= TRACK && b >= TRACK) {
-                list_add(track, sizeof track, corr_metric_titles[m], cell);
+            char name[64];
+            sentence_name(name, sizeof name, corr_metric_titles[m]);
+            switch (cell->verdict) {
+            case CV_UNDEFINED:
+                sbuf_printf(&b, "%s undefined (%s). ", name, cell->why);
+                break;
+            case CV_TOO_FEW:
+                sbuf_printf(&b, "%s: ", name);
+                say_cell(&b, cell);
+                sbuf_puts(&b, ", too few checkpoints to judge. ");
+                break;
+            case CV_TRACKS: {
                 int expect = m == CM_DISTANCE ? -1 : m == CM_S ? 1 : 0;
-                if (expect && (cell->pearson > 0 ? 1 : -1) != expect) {
-                    size_t len = strlen(dir);
-                    snprintf(dir + len, sizeof dir - len, "%s%s", len ? " and " : "",
-                             corr_metric_titles[m]);
-                }
-            } else if (a >= WEAK || b >= WEAK) {
-                list_add(weak, sizeof weak, corr_metric_titles[m], cell);
-            } else {
-                list_add(none, sizeof none, corr_metric_titles[m], cell);
-            }
-        }
-        if (row->n == 0) {
-            if (findings_add(f, err, "%s: no checkpoint at or after step %lld has an accuracy, "
-                             "so nothing is correlated.", row->key, (long long)c->from_step) != 0)
-                return -1;
-            continue;
-        }
-        char first[32], last[32];
-        fmt_step(first, sizeof first, row->first_step);
-        fmt_step(last, sizeof last, row->last_step);
-        char text[4096];
-        snprintf(text, sizeof text, "%s (%zu checkpoints, steps %s to %s): ", row->key, row->n,
-                 first, last);
-        if (row->n < 3)
-            text_add(text, sizeof text, "too few checkpoints with accuracy to say what tracks it. ");
-        if (*track)
-            text_add(text, sizeof text, "tracks accuracy: %s. ", track);
-        else
-            text_add(text, sizeof text, "no metric tracks accuracy here (|r| >= %.1f). ", TRACK);
-        if (*weak)
-            text_add(text, sizeof text, "Weakly: %s. ", weak);
-        if (*none)
-            text_add(text, sizeof text, "Does not track it: %s. ", none);
-        if (*undef)
-            text_add(text, sizeof text, "Undefined (a constant series or fewer than 2 "
-                     "checkpoints): %s. ", undef);
-        if (*dir)
-            text_add(text, sizeof text, "Note: %s move%s opposite to the paper's direction "
-                     "(distance should fall and S rise as accuracy rises). ", dir,
-                     strstr(dir, " and ") ? "" : "s");
-        size_t tl = strlen(text);
-        if (tl && text[tl - 1] == ' ')
-            text[tl - 1] = 0;
-        if (findings_add(f, err, "%s", text) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int group_findings(findings *f, const study *s, gm_error *err)
-{
-    int said = 0;
-    for (size_t i = 0; i < s->n_series; i++) {
-        const series *se = &s->series[i];
-        if (se->scope != SCOPE_GROUP || !se->has_mem_step)
-            continue;
-        size_t k0 = se->n_rows;
-        for (size_t k = 0; k < se->n_rows; k++)
-            if (se->rows[k]->step >= se->mem_step) {
-                k0 = k;
+                any_tracks |= expect != 0;
+                sbuf_printf(&b, "%s tracks it: ", name);
+                say_cell(&b, cell);
+                if (expect && (cell->pearson > 0 ? 1 : -1) != expect)
+                    sbuf_puts(&b, ", opposite to the paper's direction (distance should fall "
+                                  "and S rise with accuracy)");
+                sbuf_puts(&b, ". ");
                 break;
             }
-        size_t npts = se->n_rows - k0;
-        if (npts < 3)
-            continue;
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t k = k0; k < se->n_rows; k++) {
-            double l = se->rows[k]->loss_mean;
-            if (!isnan(l)) {
-                lo = fmin(lo, l);
-                hi = fmax(hi, l);
+            default:
+                sbuf_printf(&b, "%s not shown to track it: ", name);
+                say_cell(&b, cell);
+                sbuf_puts(&b, ". ");
             }
         }
-        if (!(hi >= lo))
-            continue;
-        const calibration *cal = study_calibration(s, se->domain);
-        double delta = cal && !isnan(cal->delta) ? cal->delta : DEFAULT_DELTA;
-        const metric_row *a = se->rows[k0], *b = se->rows[se->n_rows - 1];
-        double dd = (b->distance_mean - a->distance_mean) / fabs(a->distance_mean);
-        double ds = (b->s_mean - a->s_mean) / fabs(a->s_mean);
-        int dist_moves = isfinite(dd) && fabs(dd) >= MOVE;
-        int s_moves = isfinite(ds) && fabs(ds) >= MOVE;
-        char ms[32];
-        fmt_step(ms, sizeof ms, se->mem_step);
-        char moves[512] = "";
-        if (isfinite(dd))
-            snprintf(moves, sizeof moves, "pathway distance %.1f -> %.1f (%+.1f%%)",
-                     a->distance_mean, b->distance_mean, 100 * dd);
-        if (isfinite(ds)) {
-            size_t len = strlen(moves);
-            snprintf(moves + len, sizeof moves - len, "%sS %.3f -> %.3f (%+.1f%%)",
-                     len ? ", " : "", a->s_mean, b->s_mean, 100 * ds);
-        }
-        if (!*moves)
-            continue; /* neither pathway metric is defined at both ends */
-        /* The paper's direction after memorization: distance falls, S rises. */
-        int converging = (dist_moves && dd < 0) || (s_moves && ds > 0);
-        int diverging = (dist_moves && dd > 0) || (s_moves && ds < 0);
-        const char *verdict =
-            converging && !diverging ? "Memorization before generalization: the pathways "
-                                       "converge after the loss is flat."
-            : diverging && !converging ? "The pathways move away from convergence (distance "
-                                         "rising or S falling), unlike the paper's groups."
-            : "Distance and S disagree on the direction.";
-        int rc;
-        if (hi - lo <= 2 * delta && (dist_moves || s_moves))
-            rc = findings_add(f, err, "%s: loss flat after its memorization step %s (range %.3f "
-                              "nats over %zu checkpoints, within 2 delta = %.2f) while its "
-                              "pathways kept moving: %s. %s", se->name, ms, hi - lo, npts,
-                              2 * delta, moves, verdict);
-        else if (hi - lo <= 2 * delta)
-            rc = findings_add(f, err, "%s: loss and pathways both flat after its memorization "
-                              "step %s (loss range %.3f nats; %s).", se->name, ms, hi - lo, moves);
-        else
-            rc = findings_add(f, err, "%s: loss still moving after its memorization step %s "
-                              "(range %.3f nats, more than 2 delta = %.2f); %s.", se->name, ms,
-                              hi - lo, 2 * delta, moves);
-        if (rc != 0)
+        if (row->n && !any_tracks)
+            sbuf_printf(&b, "No pathway metric is shown to track accuracy here (p < %.2f with a "
+                        "95 %% interval excluding 0).", CORR_ALPHA);
+        if (b.len && b.p[b.len - 1] == ' ')
+            b.p[--b.len] = 0;
+        int rc = list_add(&f->lines, &f->n, &b, err);
+        sbuf_free(&b);
+        if (rc)
             return -1;
-        said++;
     }
-    if (!said)
-        return findings_add(f, err, "No memorized group has three or more checkpoints from its "
-                            "memorization step on, so nothing can be said about loss against "
-                            "pathways after memorization.");
     return 0;
 }
 
-int findings_build(findings *f, const study *s, const corr_table *c, gm_error *err)
+/* ---- the routing-entropy control (paper: weak, r = 0.24) ------------------ */
+
+static int entropy_findings(findings *f, const study *s, const story *st, gm_error *err)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        const domain_story *d = &st->d[i];
+        if (!d->ser || !d->dist_state.defined)
+            continue;
+        double *x = malloc(2 * (d->ser->n_rows ? d->ser->n_rows : 1) * sizeof *x);
+        if (!x)
+            return gm_fail(err, GM_ENOMEM, "out of memory");
+        double *y = x + d->ser->n_rows;
+        size_t n = 0;
+        for (size_t k = 0; k < d->ser->n_rows; k++) {
+            const metric_row *m = d->ser->rows[k];
+            if (isfinite(m->entropy_mean) && isfinite(m->distance_mean)) {
+                x[n] = m->entropy_mean;
+                y[n] = m->distance_mean;
+                n++;
+            }
+        }
+        double r, p;
+        int ok = stats_pearson(x, y, n, &r);
+        int pok = ok ? stats_pearson_perm_p(x, y, n, CORR_PERMUTATIONS, 0xe7ULL + i, &p) : 0;
+        free(x);
+        if (pok < 0)
+            return gm_fail(err, GM_ENOMEM, "out of memory");
+        if (!ok)
+            continue;
+        sbuf b = {0};
+        sbuf_printf(&b, "%s, routing-entropy control: mean routing entropy against pathway "
+                    "distance across %zu checkpoints, r = %+.2f, p = %.3g (the paper finds only a "
+                    "weak link, r = 0.24). ", d->domain, n, r, p);
+        if (p < CORR_ALPHA && fabs(r) >= 0.5)
+            sbuf_puts(&b, "Here distance moves with entropy: part of its change may be routing "
+                          "getting sharper or flatter, not samples coming to share experts.");
+        else
+            sbuf_puts(&b, "Distance does not simply follow routing entropy here.");
+        int rc = list_add(&f->lines, &f->n, &b, err);
+        sbuf_free(&b);
+        if (rc)
+            return -1;
+    }
+    (void)s;
+    return 0;
+}
+
+/* ---- analysis choices ------------------------------------------------------ */
+
+static int choices(findings *f, const study *s, const story *st, const corr_table *c,
+                   gm_error *err)
+{
+    sbuf b = {0};
+    const calibration *c0 = s->n_calibs ? &s->calibs[0] : NULL;
+    if (c0 && !isnan(c0->threshold))
+        sbuf_printf(&b, "Pathways: threshold tau = %g, %s router weights", c0->threshold,
+                    c0->weights ? c0->weights : "unknown");
+    else
+        sbuf_puts(&b, "Pathways: threshold and router weights not recorded (calibration "
+                      "records from an older metric-reduce)");
+    if (st->n_layers > 0)
+        sbuf_printf(&b, ", %lld MoE layers", (long long)st->n_layers);
+    sbuf_printf(&b, "; distance: Levenshtein over %s.",
+                s->distance_mode && strcmp(s->distance_mode, "experts") == 0
+                    ? "expert-id symbols (--distance experts)"
+                    : "characters of the pathway strings (--distance chars, the paper's)");
+    if (list_add(&f->choices, &f->n_choices, &b, err))
+        goto fail;
+    for (size_t i = 0; i < s->n_calibs; i++) {
+        const calibration *k = &s->calibs[i];
+        b.len = 0;
+        sbuf_printf(&b, "Memorization, %s: eps = %.4g (%s), delta = %g; %.1f %% of %lld samples "
+                    "memorized before the last checkpoint%s.", k->domain, k->eps,
+                    k->calibrated == 0 ? "given"
+                    : k->search && strcmp(k->search, "grid") == 0 ? "searched on the paper's grid"
+                    : k->calibrated == 1 ? "searched over the domain's loss values" : "unknown",
+                    k->delta, 100 * k->memorized_before_last, (long long)k->n,
+                    k->in_band == 0 && k->calibrated == 1 ? ": OUTSIDE the 20-25 % band"
+                    : k->in_band == 1 ? " (in the 20-25 % band)" : "");
+        if (list_add(&f->choices, &f->n_choices, &b, err))
+            goto fail;
+    }
+    b.len = 0;
+    sbuf_printf(&b, "Findings without accuracy: a domain's loss is flat from the first checkpoint "
+                "after which it stays within 2 delta; distance falls (S rises) when its largest "
+                "fall there exceeds %.0f x sqrt(2) times its noise, the larger of its sampling "
+                "error and its checkpoint-to-checkpoint roughness (median second difference).",
+                TREND_Z);
+    if (list_add(&f->choices, &f->n_choices, &b, err))
+        goto fail;
+    if (c->present) {
+        b.len = 0;
+        sbuf_printf(&b, "Table 1 window: %s. A metric tracks accuracy when Pearson's "
+                    "permutation p-value (%d permutations) is below %.2f and its 95 %% "
+                    "bootstrap interval over checkpoints (%d resamples) excludes 0.",
+                    c->window == WINDOW_AUTO ? "per row, from the last checkpoint before "
+                                               "accuracy's sustained rise (--window auto)"
+                    : c->window == WINDOW_ALL ? "every checkpoint (--window all)"
+                                              : "from --from-step",
+                    CORR_PERMUTATIONS, CORR_ALPHA, CORR_BOOTSTRAP);
+        if (list_add(&f->choices, &f->n_choices, &b, err))
+            goto fail;
+    }
+    sbuf_free(&b);
+    return 0;
+fail:
+    sbuf_free(&b);
+    return -1;
+}
+
+int findings_build(findings *f, const study *s, const story *st, const corr_table *c,
+                   gm_error *err)
 {
     memset(f, 0, sizeof *f);
-    if (c->present && corr_findings(f, c, err) != 0)
+    if (band_warnings(f, s, err) || domain_findings(f, s, st, err))
         return -1;
-    return group_findings(f, s, err);
+    if (c->present && corr_findings(f, c, err))
+        return -1;
+    if (entropy_findings(f, s, st, err))
+        return -1;
+    return choices(f, s, st, c, err);
+}
+
+static void list_free(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
 }
 
 void findings_free(findings *f)
 {
-    for (size_t i = 0; i < f->n; i++)
-        free(f->lines[i]);
-    free(f->lines);
+    list_free(f->lines, f->n);
+    list_free(f->warnings, f->n_warnings);
+    list_free(f->choices, f->n_choices);
     memset(f, 0, sizeof *f);
 }

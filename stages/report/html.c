@@ -1,9 +1,12 @@
 /* html.c: --html FILE: one self-contained page (no network, no scripts, no
- * external fonts or images): per domain, inline SVG charts of pathway
- * distance, consistency S and loss against step (one line per group, the
- * memorization step dashed, accuracy on a right axis when given), layerwise
- * distance, the cross-domain control, Table 1 and the findings. It picks the
- * series and colours; svg_chart.c draws. */
+ * external fonts or images): warnings, findings and analysis choices first;
+ * per domain, inline SVG charts of pathway distance (the converging range
+ * shaded), consistency S (only where defined), loss against step (one line
+ * per group, the memorization step dashed, accuracy on a right axis when
+ * given), the loss after it flattened beside the distance, routing entropy,
+ * layerwise distance; the fraction memorized per checkpoint (paper Fig. 1),
+ * metric against accuracy with its fit (Fig. 7), the cross-domain control and
+ * Table 1. It picks the series and colours; svg_chart.c draws. */
 #include "report.h"
 
 #include <math.h>
@@ -12,6 +15,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stats.h"
+#include "story.h"
 #include "svg_chart.h"
 
 /* Okabe-Ito, the colour-blind-safe palette (black kept for whole-domain lines). */
@@ -70,6 +75,8 @@ static double *acc_xy(const value_table *acc, const char *key, size_t *n)
         memmove(x + *n, y, *n * sizeof *x);
     return x;
 }
+
+static void step_text_html(char *buf, size_t cap, double step) { fmt_step(buf, cap, (int64_t)step); }
 
 static void chart_domain(sbuf *b, const report *rp, const char *domain, y_kind k)
 {
@@ -141,16 +148,26 @@ static void chart_domain(sbuf *b, const report *rp, const char *domain, y_kind k
                 sprintf(lab, "accuracy %s (right axis)", se->name);
             else
                 sprintf(lab, "test accuracy (right axis)");
-            *l = (chart_line){lab, xy, xy + n, n,
-                              rp->acc->by_group ? palette[se->color % N_PALETTE] : ACC_COLOR,
-                              MARK_NONE, 2, 1, 2.4};
+            *l = (chart_line){.label = lab, .x = xy, .y = xy + n, .n = n,
+                              .color = rp->acc->by_group ? palette[se->color % N_PALETTE]
+                                                         : ACC_COLOR,
+                              .marker = MARK_NONE, .dashed = 2, .right_axis = 1, .width = 2.4};
             y2 = "test accuracy";
         }
     }
     char title[512];
     snprintf(title, sizeof title, "%s: %s", domain, titles[k]);
-    chart c = {title, "training step", ylabels[k], y2, 1, 0, lines, nl, marks, nm,
-               "memorization step t* of the group"};
+    chart c = {.title = title, .x_label = "training step", .y_label = ylabels[k], .y2_label = y2,
+               .x_steps = 1, .lines = lines, .n_lines = nl, .marks = marks, .n_marks = nm,
+               .mark_note = "memorization step t* of the group"};
+    const domain_story *d = story_domain(rp->st, domain);
+    const trend_move *mv = !d ? NULL : k == Y_DISTANCE ? &d->dist_fall : k == Y_S ? &d->s_rise : NULL;
+    if (mv && mv->found) {
+        c.band_x0 = d->step[mv->a];
+        c.band_x1 = d->step[mv->b];
+        c.band_note = k == Y_DISTANCE ? "pathways converge (fall beyond noise, loss flat)"
+                                      : "S rises beyond noise (loss flat)";
+    }
     sbuf_puts(b, "<figure>");
     chart_svg(b, &c);
     sbuf_puts(b, "</figure>\n");
@@ -195,14 +212,16 @@ static void chart_layers(sbuf *b, const series *se)
         fmt_step(st, sizeof st, m->step);
         snprintf(labels[nl], sizeof labels[nl], "step %s", st);
         size_t ci = n > 1 ? i * (N_VIRIDIS - 1) / (n - 1) : 0;
-        lines[nl] = (chart_line){labels[nl], layer_x, m->layer_distance, m->n_layers,
-                                 viridis[ci], MARK_CIRCLE, 0, 0, 1.6};
+        lines[nl] = (chart_line){.label = labels[nl], .x = layer_x, .y = m->layer_distance,
+                                 .n = m->n_layers, .color = viridis[ci], .marker = MARK_CIRCLE,
+                                 .width = 1.6};
         nl++;
     }
     char title[512];
     snprintf(title, sizeof title, "%s: layerwise pathway distance", se->name);
-    chart c = {title, "MoE layer", "mean distance of layer sub-strings", NULL, 0, 1,
-               lines, nl, NULL, 0, NULL};
+    chart c = {.title = title, .x_label = "MoE layer",
+               .y_label = "mean distance of layer sub-strings", .x_integer = 1, .lines = lines,
+               .n_lines = nl};
     sbuf_puts(b, "<figure>");
     chart_svg(b, &c);
     sbuf_puts(b, "</figure>\n");
@@ -234,9 +253,10 @@ static void chart_cross(sbuf *b, const study *s)
         n_cross += se->scope == SCOPE_CROSS;
         snprintf(labels[nl], sizeof labels[nl], "%s %s", se->name,
                  se->scope == SCOPE_CROSS ? "(cross-domain pairs)" : "(within domain)");
-        lines[nl] = (chart_line){labels[nl], xy, xy + se->n_rows, se->n_rows,
-                                 palette[slot % N_PALETTE], (int)(slot % MARK_COUNT),
-                                 se->scope == SCOPE_CROSS, 0, 2};
+        lines[nl] = (chart_line){.label = labels[nl], .x = xy, .y = xy + se->n_rows,
+                                 .n = se->n_rows, .color = palette[slot % N_PALETTE],
+                                 .marker = (int)(slot % MARK_COUNT),
+                                 .dashed = se->scope == SCOPE_CROSS, .width = 2};
         slot++;
         nl++;
     }
@@ -245,8 +265,9 @@ static void chart_cross(sbuf *b, const study *s)
                      "when the input holds two or more domains).</p>\n");
         goto done;
     }
-    chart c = {"Cross-domain control: between- and within-domain distance",
-               "training step", "mean pairwise edit distance", NULL, 1, 0, lines, nl, NULL, 0, NULL};
+    chart c = {.title = "Cross-domain control: between- and within-domain distance",
+               .x_label = "training step", .y_label = "mean pairwise edit distance", .x_steps = 1,
+               .lines = lines, .n_lines = nl};
     sbuf_puts(b, "<figure>");
     chart_svg(b, &c);
     sbuf_puts(b, "</figure>\n");
@@ -256,6 +277,197 @@ done:
     free(bufs);
     free(lines);
     free(labels);
+}
+
+/* After the loss flattened: its change in nats beside the distance's change
+ * in %: the paper's point, that the loss hardly moves while pathways do. */
+static void chart_settled(sbuf *b, const domain_story *d)
+{
+    if (!d->ser || d->flat_from + 1 >= d->n || !d->dist_state.defined)
+        return;
+    size_t k0 = d->flat_from, n = d->n - k0;
+    double *v = malloc(4 * n * sizeof *v);
+    if (!v) {
+        b->oom = 1;
+        return;
+    }
+    double *loss = v, *dist = v + n, *band_hi = v + 2 * n, *band_lo = v + 3 * n;
+    for (size_t k = 0; k < n; k++) {
+        loss[k] = d->loss[k0 + k] - d->loss[k0];
+        dist[k] = 100 * (d->dist[k0 + k] - d->dist[k0]) / fabs(d->dist[k0]);
+        band_hi[k] = d->delta;
+        band_lo[k] = -d->delta;
+    }
+    char ttl[256], lab[96], from[32];
+    step_text_html(from, sizeof from, d->step[k0]);
+    snprintf(ttl, sizeof ttl, "%s: after the loss flattened (step %s)", d->domain, from);
+    snprintf(lab, sizeof lab, "+delta (%.2f nats)", d->delta);
+    chart_line lines[4] = {
+        {.label = "training loss change (nats)", .x = d->step + k0, .y = loss, .n = n,
+         .color = "#000000", .marker = MARK_CIRCLE, .width = 2.4},
+        {.label = lab, .x = d->step + k0, .y = band_hi, .n = n, .color = "#999999",
+         .marker = MARK_NONE, .dashed = 2, .width = 1.2},
+        {.label = "-delta", .x = d->step + k0, .y = band_lo, .n = n, .color = "#999999",
+         .marker = MARK_NONE, .dashed = 2, .width = 1.2},
+        {.label = "pathway distance change (%, right axis)", .x = d->step + k0, .y = dist,
+         .n = n, .color = "#0072B2", .marker = MARK_SQUARE, .right_axis = 1, .width = 2},
+    };
+    chart c = {.title = ttl, .x_label = "training step", .y_label = "loss - loss at flattening (nats)",
+               .y2_label = "distance change (%)", .x_steps = 1, .lines = lines, .n_lines = 4};
+    if (d->dist_fall.found) {
+        c.band_x0 = d->step[d->dist_fall.a];
+        c.band_x1 = d->step[d->dist_fall.b];
+        c.band_note = "pathways converge";
+    }
+    sbuf_puts(b, "<figure>");
+    chart_svg(b, &c);
+    sbuf_puts(b, "</figure>\n");
+    free(v);
+}
+
+/* The routing-entropy control (paper Fig. 13): entropy beside distance. */
+static void chart_entropy(sbuf *b, const domain_story *d)
+{
+    if (!d->ser)
+        return;
+    size_t n = d->ser->n_rows;
+    double *v = malloc(3 * (n ? n : 1) * sizeof *v);
+    if (!v) {
+        b->oom = 1;
+        return;
+    }
+    int any = 0;
+    for (size_t k = 0; k < n; k++) {
+        v[k] = (double)d->ser->rows[k]->step;
+        v[n + k] = d->ser->rows[k]->entropy_mean;
+        v[2 * n + k] = d->ser->rows[k]->distance_mean;
+        any |= isfinite(v[n + k]);
+    }
+    if (any) {
+        char ttl[256];
+        snprintf(ttl, sizeof ttl, "%s: routing entropy control", d->domain);
+        chart_line lines[2] = {
+            {.label = "mean routing entropy (nats)", .x = v, .y = v + n, .n = n,
+             .color = "#CC79A7", .marker = MARK_DIAMOND, .width = 2},
+            {.label = "pathway distance (right axis)", .x = v, .y = v + 2 * n, .n = n,
+             .color = "#000000", .marker = MARK_NONE, .right_axis = 1, .dashed = 1, .width = 1.6},
+        };
+        chart c = {.title = ttl, .x_label = "training step", .y_label = "routing entropy",
+                   .y2_label = "pathway distance", .x_steps = 1, .lines = lines, .n_lines = 2};
+        sbuf_puts(b, "<figure>");
+        chart_svg(b, &c);
+        sbuf_puts(b, "</figure>\n");
+    }
+    free(v);
+}
+
+/* The fraction of each domain memorized by each checkpoint (paper Fig. 1),
+ * from the membership records' group sizes and memorization steps. */
+static void chart_memorized(sbuf *b, const study *s)
+{
+    if (!s->n_members)
+        return;
+    size_t n = s->n_steps, nd = s->n_domains;
+    double *x = malloc((n + nd * n) * sizeof *x);
+    chart_line *lines = calloc(nd ? nd : 1, sizeof *lines);
+    if (!x || !lines) {
+        free(x);
+        free(lines);
+        b->oom = 1;
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        x[k] = (double)s->steps[k];
+    size_t nl = 0;
+    for (size_t d = 0; d < nd; d++) {
+        double *y = x + n + d * n;
+        int64_t total = 0;
+        for (size_t g = 0; g < s->n_members; g++)
+            if (strcmp(s->members[g].domain, s->domains[d]) == 0)
+                total += s->members[g].n;
+        if (!total)
+            continue;
+        for (size_t k = 0; k < n; k++) {
+            int64_t mem = 0;
+            for (size_t g = 0; g < s->n_members; g++) {
+                const group_count *gc = &s->members[g];
+                if (gc->has_mem_step && gc->mem_step <= s->steps[k] &&
+                    strcmp(gc->domain, s->domains[d]) == 0)
+                    mem += gc->n;
+            }
+            y[k] = 100.0 * (double)mem / (double)total;
+        }
+        lines[nl++] = (chart_line){.label = s->domains[d], .x = x, .y = y, .n = n,
+                                   .color = palette[d % N_PALETTE],
+                                   .marker = (int)(d % MARK_COUNT), .width = 2};
+    }
+    chart c = {.title = "Samples memorized by each checkpoint (t* <= step)",
+               .x_label = "training step", .y_label = "memorized (% of the domain)", .x_steps = 1,
+               .lines = lines, .n_lines = nl};
+    if (nl) {
+        sbuf_puts(b, "<figure>");
+        chart_svg(b, &c);
+        sbuf_puts(b, "</figure>\n");
+    }
+    free(x);
+    free(lines);
+}
+
+/* A metric against accuracy over the row's window, with its least-squares
+ * line (paper Fig. 7). */
+static void chart_scatter(sbuf *b, const report *rp, const corr_row *row, int metric)
+{
+    const corr_cell *cell = &row->cell[metric];
+    if (!cell->p_ok || cell->verdict == CV_UNDEFINED)
+        return;
+    const series *se = row->ser;
+    double *v = malloc(4 * (se->n_rows ? se->n_rows : 1) * sizeof *v);
+    if (!v) {
+        b->oom = 1;
+        return;
+    }
+    double *ax = v, *my = v + se->n_rows, *fx = v + 2 * se->n_rows;
+    size_t n = 0;
+    for (size_t k = 0; k < se->n_rows; k++) {
+        const metric_row *m = se->rows[k];
+        double a = value_table_get(rp->acc, m->step, row->key);
+        double y = metric == CM_DISTANCE ? m->distance_mean : m->s_mean;
+        if (m->step < row->window_from || isnan(a) || !isfinite(y))
+            continue;
+        ax[n] = a;
+        my[n] = y;
+        n++;
+    }
+    double a0, b1, lo = INFINITY, hi = -INFINITY;
+    for (size_t k = 0; k < n; k++) {
+        lo = fmin(lo, ax[k]);
+        hi = fmax(hi, ax[k]);
+    }
+    chart_line lines[2] = {
+        {.label = "checkpoints in the window", .x = ax, .y = my, .n = n, .color = "#0072B2",
+         .marker = MARK_CIRCLE, .points_only = 1},
+    };
+    size_t nl = 1;
+    if (stats_linear_fit(ax, my, n, &a0, &b1)) {
+        fx[0] = lo;
+        fx[1] = hi;
+        fx[2] = a0 + b1 * lo;
+        fx[3] = a0 + b1 * hi;
+        lines[nl++] = (chart_line){.label = "least-squares line", .x = fx, .y = fx + 2, .n = 2,
+                                   .color = "#D55E00", .marker = MARK_NONE, .dashed = 1,
+                                   .width = 1.6};
+    }
+    char ttl[256];
+    snprintf(ttl, sizeof ttl, "%s: %s against accuracy (r = %+.2f, p = %.2g)", row->key,
+             metric == CM_DISTANCE ? "distance" : "S", cell->pearson,
+             cell->perm_ok ? cell->p_perm : NAN);
+    chart c = {.title = ttl, .x_label = "test accuracy",
+               .y_label = metric == CM_DISTANCE ? "pathway distance" : "consistency S",
+               .lines = lines, .n_lines = nl};
+    sbuf_puts(b, "<figure>");
+    chart_svg(b, &c);
+    sbuf_puts(b, "</figure>\n");
+    free(v);
 }
 
 static void html_num(sbuf *b, double v, int decimals)
@@ -268,12 +480,26 @@ static void html_num(sbuf *b, double v, int decimals)
     sbuf_printf(b, "<td>%s</td>", t);
 }
 
-static void html_corr_cell(sbuf *b, int ok, double v)
+static void html_corr_cell(sbuf *b, const corr_cell *c)
 {
-    if (ok)
-        sbuf_printf(b, "<td>%+.2f</td>", v);
+    if (c->verdict == CV_UNDEFINED || !c->p_ok) {
+        sbuf_puts(b, "<td class=\"undef\" colspan=\"3\" title=\"");
+        sbuf_xml(b, c->why);
+        sbuf_puts(b, "\">undefined</td>");
+        return;
+    }
+    sbuf_printf(b, "<td class=\"%s\">%+.2f", c->verdict == CV_TRACKS ? "tracks" : "", c->pearson);
+    if (c->ci_ok)
+        sbuf_printf(b, " <small>[%+.2f, %+.2f]</small>", c->ci_lo, c->ci_hi);
+    sbuf_puts(b, "</td>");
+    if (c->s_ok == 1)
+        sbuf_printf(b, "<td>%+.2f</td>", c->spearman);
     else
         sbuf_puts(b, "<td class=\"undef\">undefined</td>");
+    if (c->perm_ok)
+        sbuf_printf(b, "<td>%.2g</td>", c->p_perm);
+    else
+        sbuf_puts(b, "<td class=\"undef\">&#8211;</td>");
 }
 
 static void html_correlation(sbuf *b, const report *rp)
@@ -281,15 +507,17 @@ static void html_correlation(sbuf *b, const report *rp)
     const corr_table *c = rp->corr;
     int paired = c->by_group && rp->acc && rp->acc->n && rp->acc->e[0].partner;
     sbuf_puts(b, "<h2>Correlation with test accuracy across checkpoints (Table 1)</h2>\n");
-    sbuf_printf(b, "<p>Pearson and Spearman (ties take average ranks) correlation, across the "
-                   "checkpoints at or after step %lld that have an accuracy, of each metric with "
-                   "test accuracy. The paper expects distance to fall (negative) and S to rise "
-                   "(positive) with accuracy; C = 1 - S has the opposite sign of S. "
-                   "r: Pearson, &#961;: Spearman; <em>undefined</em>: a constant series or fewer "
-                   "than 2 checkpoints.</p>\n",
-                (long long)c->from_step);
+    sbuf_puts(b, "<p>Pearson and Spearman (ties take average ranks) correlation, across the "
+                 "checkpoints of each row's window that have an accuracy, of each metric with "
+                 "test accuracy. r: Pearson with its 95 % bootstrap interval over checkpoints; "
+                 "&#961;: Spearman; p: two-sided permutation p-value of r. A metric "
+                 "<span class=\"tracks\">tracks</span> accuracy (shaded) when p &lt; 0.05 and the "
+                 "interval excludes 0. The paper expects distance to fall (negative) and S to "
+                 "rise (positive) with accuracy; C = 1 - S has the opposite sign of S. "
+                 "<em>undefined</em>: a metric constant across checkpoints (hover for why) or "
+                 "fewer than 2 checkpoints.</p>\n");
     sbuf_printf(b, "<table><thead><tr><th class=\"l\" rowspan=\"2\">%s</th><th rowspan=\"2\">"
-                   "checkpoints</th><th rowspan=\"2\">steps</th>",
+                   "checkpoints</th><th rowspan=\"2\">window</th>",
                 c->by_group ? "group" : "domain");
     if (paired)
         sbuf_puts(b, "<th class=\"l\" rowspan=\"2\">paired test group</th>");
@@ -299,18 +527,20 @@ static void html_correlation(sbuf *b, const report *rp)
     int cols = 0;
     for (int m = 0; m < CM_COUNT; m++)
         if (m != CM_VAL_LOSS || c->has_val_loss) {
-            sbuf_printf(b, "<th colspan=\"2\" class=\"c\">%s</th>", heads[m]);
+            sbuf_printf(b, "<th colspan=\"3\" class=\"c\">%s</th>", heads[m]);
             cols++;
         }
     sbuf_puts(b, "</tr><tr>");
     for (int m = 0; m < cols; m++)
-        sbuf_puts(b, "<th>r</th><th>&#961;</th>");
+        sbuf_puts(b, "<th>r</th><th>&#961;</th><th>p</th>");
     sbuf_puts(b, "</tr></thead><tbody>\n");
     for (size_t i = 0; i < c->n_rows; i++) {
         const corr_row *r = &c->rows[i];
         sbuf_puts(b, "<tr><td class=\"l\">");
         sbuf_xml(b, r->key);
-        sbuf_printf(b, "</td><td>%zu</td><td>", r->n);
+        sbuf_printf(b, "</td><td>%zu</td><td title=\"", r->n);
+        sbuf_xml(b, r->window_why);
+        sbuf_puts(b, "\">");
         if (r->n) {
             char a[32], z[32];
             fmt_step(a, sizeof a, r->first_step);
@@ -327,8 +557,7 @@ static void html_correlation(sbuf *b, const report *rp)
         for (int m = 0; m < CM_COUNT; m++) {
             if (m == CM_VAL_LOSS && !c->has_val_loss)
                 continue;
-            html_corr_cell(b, r->cell[m].p_ok, r->cell[m].pearson);
-            html_corr_cell(b, r->cell[m].s_ok == 1, r->cell[m].spearman);
+            html_corr_cell(b, &r->cell[m]);
         }
         sbuf_puts(b, "</tr>\n");
     }
@@ -341,21 +570,28 @@ static void html_memorization(sbuf *b, const study *s)
     if (s->n_calibs) {
         sbuf_puts(b, "<table><thead><tr><th class=\"l\">domain</th><th>samples</th><th>eps "
                      "(nats)</th><th>delta</th><th>memorized before the last checkpoint</th>"
-                     "<th class=\"l\">eps was</th></tr></thead><tbody>\n");
+                     "<th class=\"l\">eps was</th><th class=\"l\">20-25 % band</th></tr>"
+                     "</thead><tbody>\n");
         for (size_t i = 0; i < s->n_calibs; i++) {
             const calibration *c = &s->calibs[i];
             sbuf_puts(b, "<tr><td class=\"l\">");
             sbuf_xml(b, c->domain);
             sbuf_puts(b, "</td>");
             html_num(b, c->n < 0 ? NAN : (double)c->n, 0);
-            html_num(b, c->eps, 2);
+            html_num(b, c->eps, 4);
             html_num(b, c->delta, 3);
             if (isnan(c->memorized_before_last))
                 html_num(b, NAN, 0);
             else
                 sbuf_printf(b, "<td>%.1f%%</td>", 100 * c->memorized_before_last);
-            sbuf_printf(b, "<td class=\"l\">%s</td></tr>\n",
-                        c->calibrated == 1 ? "searched" : c->calibrated == 0 ? "given" : "&#8211;");
+            sbuf_printf(b, "<td class=\"l\">%s</td>",
+                        c->calibrated == 0 ? "given"
+                        : c->calibrated != 1 ? "&#8211;"
+                        : c->search && strcmp(c->search, "grid") == 0 ? "searched (paper's grid)"
+                                                                       : "searched (loss values)");
+            sbuf_printf(b, "<td class=\"l%s\">%s</td></tr>\n",
+                        c->in_band == 0 && c->calibrated == 1 ? " missed" : "",
+                        c->in_band == 1 ? "in band" : c->in_band == 0 ? (c->calibrated == 1 ? "MISSED" : "outside") : "&#8211;");
         }
         sbuf_puts(b, "</tbody></table>\n");
     } else {
@@ -406,6 +642,21 @@ static void html_metrics(sbuf *b, const study *s)
     sbuf_puts(b, "</tbody></table>\n");
 }
 
+static void html_list(sbuf *b, const char *title, char *const *lines, size_t n,
+                      const char *cls)
+{
+    if (!n)
+        return;
+    sbuf_printf(b, "<h2>%s</h2>\n<ul%s%s%s>\n", title, cls ? " class=\"" : "", cls ? cls : "",
+                cls ? "\"" : "");
+    for (size_t i = 0; i < n; i++) {
+        sbuf_puts(b, "<li>");
+        sbuf_xml(b, lines[i]);
+        sbuf_puts(b, "</li>\n");
+    }
+    sbuf_puts(b, "</ul>\n");
+}
+
 void html_write(sbuf *b, const report *rp)
 {
     const study *s = rp->s;
@@ -423,27 +674,35 @@ void html_write(sbuf *b, const report *rp)
               ".note{background:#f4f7fb;border-left:4px solid #0072B2;padding:8px 12px}\n"
               ".sw{display:inline-block;width:10px;height:10px;margin-right:6px}\n"
               "li{margin-bottom:6px}code{font-size:12px}\n"
+              ".warn{background:#fdf0e6;border-left:4px solid #D55E00;padding:8px 12px}\n"
+              "td.tracks,span.tracks{background:#e3f4ec}td.missed{color:#D55E00;font-weight:bold}\n"
               "</style>\n</head>\n<body>\n<h1>grokmon report: memorization to generalization "
               "from training data</h1>\n");
     sbuf_printf(b, "<p>%zu checkpoints (steps %lld to %lld), %zu domains, %zu memorization "
                    "groups.</p>\n", s->n_steps, (long long)s->steps[0],
                 (long long)s->steps[s->n_steps - 1], s->n_domains, n_groups);
+    html_list(b, "Warnings", rp->find->warnings, rp->find->n_warnings, "warn");
     sbuf_puts(b, "<p class=\"note\"><strong>Consistency plotted: S = 1 &#8722; C</strong>, the "
                  "normalized mean cosine between consecutive layers' routing embeddings; it rises "
                  "as pathways become smooth (with generalization). C, the value as the paper "
                  "prints it, is in the tables. Pathway distance is the mean pairwise edit "
                  "distance of the samples' pathway strings; it falls as pathways become "
                  "shared.</p>\n");
-    if (rp->corr->present)
+    html_list(b, "Findings", rp->find->lines, rp->find->n, NULL);
+    html_list(b, "Analysis choices", rp->find->choices, rp->find->n_choices, NULL);
+    if (rp->corr->present) {
         html_correlation(b, rp);
-    sbuf_puts(b, rp->corr->present ? "<h3>Findings</h3>\n<ul>\n" : "<h2>Findings</h2>\n<ul>\n");
-    for (size_t i = 0; i < rp->find->n; i++) {
-        sbuf_puts(b, "<li>");
-        sbuf_xml(b, rp->find->lines[i]);
-        sbuf_puts(b, "</li>\n");
+        sbuf_puts(b, "<div class=\"charts\">\n");
+        for (size_t i = 0; i < rp->corr->n_rows; i++) {
+            chart_scatter(b, rp, &rp->corr->rows[i], CM_DISTANCE);
+            chart_scatter(b, rp, &rp->corr->rows[i], CM_S);
+        }
+        sbuf_puts(b, "</div>\n");
     }
-    sbuf_puts(b, "</ul>\n");
     html_memorization(b, s);
+    sbuf_puts(b, "<div class=\"charts\">\n");
+    chart_memorized(b, s);
+    sbuf_puts(b, "</div>\n");
     for (size_t d = 0; d < s->n_domains; d++) {
         const char *dom = s->domains[d];
         int any = 0;
@@ -451,12 +710,25 @@ void html_write(sbuf *b, const report *rp)
             any |= s->series[i].domain && strcmp(s->series[i].domain, dom) == 0;
         if (!any)
             continue;
+        const domain_story *ds_story = story_domain(rp->st, dom);
         sbuf_puts(b, "<h2>Domain: ");
         sbuf_xml(b, dom);
-        sbuf_puts(b, "</h2>\n<div class=\"charts\">\n");
-        chart_domain(b, rp, dom, Y_DISTANCE);
-        chart_domain(b, rp, dom, Y_S);
+        sbuf_puts(b, "</h2>\n");
+        if (ds_story && !ds_story->s_state.defined && ds_story->ser) {
+            sbuf_puts(b, "<p class=\"note\">Consistency S is not plotted: ");
+            sbuf_xml(b, ds_story->s_state.why);
+            sbuf_puts(b, ".</p>\n");
+        }
+        sbuf_puts(b, "<div class=\"charts\">\n");
+        if (!ds_story || ds_story->dist_state.defined)
+            chart_domain(b, rp, dom, Y_DISTANCE);
+        if (!ds_story || ds_story->s_state.defined)
+            chart_domain(b, rp, dom, Y_S);
         chart_domain(b, rp, dom, Y_LOSS);
+        if (ds_story) {
+            chart_settled(b, ds_story);
+            chart_entropy(b, ds_story);
+        }
         const series *ds = study_find_series(s, SCOPE_DOMAIN, dom);
         if (ds)
             chart_layers(b, ds);
@@ -469,7 +741,8 @@ void html_write(sbuf *b, const report *rp)
         sbuf_puts(b, "</div>\n");
     }
     sbuf_puts(b, "<h2>Cross-domain control</h2>\n<p>Distance between samples of two different "
-                 "domains should show no downward trend, unlike the within-domain distance.</p>\n"
+                 "domains should show no downward trend, unlike the within-domain distance; the "
+                 "findings judge it over each domain's converging range.</p>\n"
                  "<div class=\"charts\">\n");
     chart_cross(b, s);
     sbuf_puts(b, "</div>\n");

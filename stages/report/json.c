@@ -26,6 +26,18 @@ static void json_line(sbuf *b, json_t *o)
     json_decref(o);
 }
 
+static const char *const verdict_names[] = {"undefined", "too_few", "not_shown", "tracks"};
+
+static void json_texts(sbuf *b, const char *table, char *const *lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "table", json_string(table));
+        json_object_set_new(o, "text", json_string(lines[i]));
+        json_line(b, o);
+    }
+}
+
 void json_write(sbuf *b, const report *rp)
 {
     const study *s = rp->s;
@@ -78,6 +90,8 @@ void json_write(sbuf *b, const report *rp)
         json_object_set_new(o, "memorized_before_last", jnum(c->memorized_before_last));
         json_object_set_new(o, "calibrated",
                             c->calibrated < 0 ? json_null() : json_boolean(c->calibrated));
+        json_object_set_new(o, "in_band", c->in_band < 0 ? json_null() : json_boolean(c->in_band));
+        json_object_set_new(o, "search", jstr(c->search));
         json_line(b, o);
     }
     const corr_table *c = rp->corr;
@@ -96,15 +110,19 @@ void json_write(sbuf *b, const report *rp)
             json_object_set_new(o, "pearson", cell->p_ok ? json_real(cell->pearson) : json_null());
             json_object_set_new(o, "spearman",
                                 cell->s_ok == 1 ? json_real(cell->spearman) : json_null());
-            json_object_set_new(o, "from_step", json_integer(c->from_step));
+            json_object_set_new(o, "p_permutation", cell->perm_ok == 1 ? json_real(cell->p_perm) : json_null());
+            json_object_set_new(o, "ci_low", cell->ci_ok == 1 ? json_real(cell->ci_lo) : json_null());
+            json_object_set_new(o, "ci_high", cell->ci_ok == 1 ? json_real(cell->ci_hi) : json_null());
+            json_object_set_new(o, "verdict", json_string(verdict_names[cell->verdict]));
+            json_object_set_new(o, "undefined_why",
+                                cell->verdict == CV_UNDEFINED ? json_string(cell->why) : json_null());
+            json_object_set_new(o, "from_step", json_integer(r->window_from));
+            json_object_set_new(o, "window", json_string(r->window_why));
             json_object_set_new(o, "first_step", jint_opt(r->n > 0, r->first_step));
             json_object_set_new(o, "last_step", jint_opt(r->n > 0, r->last_step));
             json_line(b, o);
         }
-    for (size_t i = 0; i < rp->find->n; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "table", json_string("finding"));
-        json_object_set_new(o, "text", json_string(rp->find->lines[i]));
-        json_line(b, o);
-    }
+    json_texts(b, "warning", rp->find->warnings, rp->find->n_warnings);
+    json_texts(b, "finding", rp->find->lines, rp->find->n);
+    json_texts(b, "choice", rp->find->choices, rp->find->n_choices);
 }

@@ -12,17 +12,20 @@
 #include "cli.h"
 #include "record.h"
 #include "report.h"
+#include "story.h"
 
 static const char *out_path, *acc_path, *val_path, *html_path, *csv_dir;
 static int json_out;
 static const char *acc_column;
-static int64_t from_step;
+static int64_t from_step = -1;
+static const char *window_text = "auto";
 
 static cli_option options[] = {
     {"accuracy", 0, CLI_STRING, &acc_path, "CSV", "test accuracy per checkpoint: columns step,domain,accuracy (or step,group,accuracy)", 0, 0, 0},
     {"accuracy-column", 0, CLI_STRING, &acc_column, "NAME", "the accuracy CSV's accuracy column (default accuracy); or ROLE=NAME pairs naming any of its columns, e.g. step=global_step,domain=task,accuracy=acc", 0, 0, 0},
     {"val-loss", 0, CLI_STRING, &val_path, "CSV", "validation loss per checkpoint: columns step,domain,val_loss (or step,group,val_loss)", 0, 0, 0},
-    {"from-step", 0, CLI_INT, &from_step, "S", "correlate only checkpoints at step >= S (the paper: after accuracy starts rising)", 0, 9e18, 0},
+    {"window", 0, CLI_STRING, &window_text, "auto|all", "checkpoints Table 1 correlates: auto = the paper's window, from the last checkpoint before accuracy's sustained rise, per row; all = every checkpoint", 0, 0, 0},
+    {"from-step", 0, CLI_INT, &from_step, "S", "correlate only checkpoints at step >= S (instead of --window)", 0, 9e18, 0},
     {"html", 0, CLI_STRING, &html_path, "FILE", "write a self-contained HTML page with SVG charts to FILE", 0, 0, 1},
     {"csv", 0, CLI_STRING, &csv_dir, "DIR", "write the tables as CSV files into DIR (created if missing)", 0, 0, 1},
     {"json", 0, CLI_FLAG, &json_out, NULL, "write JSON Lines (one object per table row) instead of the text table", 0, 0, 0},
@@ -90,8 +93,16 @@ int main(int argc, char **argv)
         cli_usage_error(program.name, "%s", col_err.msg);
     if (val_path && !acc_path)
         cli_usage_error(program.name, "--val-loss goes with --accuracy (it is a Table 1 baseline)");
-    if (from_step && !acc_path)
+    if (from_step >= 0 && !acc_path)
         cli_usage_error(program.name, "--from-step goes with --accuracy");
+    int window = strcmp(window_text, "all") == 0 ? WINDOW_ALL : WINDOW_AUTO;
+    if (strcmp(window_text, "all") != 0 && strcmp(window_text, "auto") != 0)
+        cli_usage_error(program.name, "--window %s: expected auto or all", window_text);
+    if (from_step >= 0) {
+        if (window == WINDOW_ALL)
+            cli_usage_error(program.name, "--from-step and --window all exclude each other");
+        window = WINDOW_FROM;
+    }
     if (csv_dir && !csv_dir[0])
         cli_usage_error(program.name, "--csv needs a directory name");
 
@@ -108,13 +119,14 @@ int main(int argc, char **argv)
         value_table_load(&val, val_path, val_cols, &s);
 
     corr_table corr;
+    story st;
     findings find;
-    if (corr_table_build(&corr, &s, acc_path ? &acc : NULL, val_path ? &val : NULL, from_step,
-                         &err) != 0 ||
-        findings_build(&find, &s, &corr, &err) != 0)
+    if (corr_table_build(&corr, &s, acc_path ? &acc : NULL, val_path ? &val : NULL, window,
+                         from_step, &err) != 0 ||
+        story_build(&st, &s, &err) != 0 || findings_build(&find, &s, &st, &corr, &err) != 0)
         die(&err);
 
-    report rp = {&s, &corr, &find, acc_path ? &acc : NULL};
+    report rp = {&s, &corr, &st, &find, acc_path ? &acc : NULL};
     if (csv_dir && csv_write_dir(&rp, csv_dir, &err) != 0)
         die(&err);
     if (html_path) {
@@ -134,6 +146,7 @@ int main(int argc, char **argv)
     sbuf_free(&text);
 
     findings_free(&find);
+    story_free(&st);
     corr_table_free(&corr);
     value_table_free(&acc);
     value_table_free(&val);

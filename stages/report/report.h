@@ -54,6 +54,11 @@ typedef struct calibration {
     double eps, delta, memorized_before_last;
     int64_t n;
     int calibrated;            /* 1 searched, 0 given, -1 absent */
+    int in_band;               /* 1, 0, or -1 absent */
+    char *search;              /* "values", "grid", "given"; NULL if absent */
+    double threshold;          /* tau of the pathways, NAN if absent */
+    char *weights;             /* "softmax" or "topk"; NULL if absent */
+    int64_t n_layers;          /* L, 0 if absent */
 } calibration;
 
 typedef struct group_count {
@@ -78,6 +83,9 @@ typedef struct study {
     group_count *members;      /* from membership records */
     size_t n_members;
     size_t n_other;            /* records of other types, ignored */
+    char *distance_mode;       /* "chars" or "experts" (the metric records'), NULL if absent */
+    int64_t n_layers;          /* MoE layers L: calibration's, else the longest
+                                  layer_distance; 0 if unknown */
     char **inputs;             /* input names */
     char **provenance;         /* one line per input header */
     size_t n_inputs;
@@ -136,40 +144,76 @@ enum corr_metric { CM_DISTANCE, CM_S, CM_C, CM_LOSS, CM_LOSS_MA, CM_VAL_LOSS, CM
 extern const char *const corr_metric_keys[CM_COUNT];   /* "distance", "consistency_s", ... */
 extern const char *const corr_metric_titles[CM_COUNT]; /* "pathway distance", ... */
 
+/* Whether a metric tracks accuracy, judged on its uncertainty: a permutation
+ * p-value below CORR_ALPHA and a bootstrap interval that excludes 0. */
+#define CORR_ALPHA 0.05
+#define CORR_PERMUTATIONS 9999
+#define CORR_BOOTSTRAP 2000
+enum corr_verdict {
+    CV_UNDEFINED,              /* constant metric or accuracy, or < 2 checkpoints */
+    CV_TOO_FEW,                /* fewer than 4 checkpoints: no uncertainty */
+    CV_NOT_SHOWN,              /* defined, but p >= alpha or the interval holds 0 */
+    CV_TRACKS                  /* p < alpha and the interval excludes 0 */
+};
+
 typedef struct corr_cell {
     int p_ok, s_ok;            /* defined? */
     double pearson, spearman;
     size_t n;                  /* checkpoints with both values */
+    int perm_ok, ci_ok;
+    double p_perm;             /* two-sided permutation p-value of Pearson */
+    double ci_lo, ci_hi;       /* 95 % bootstrap interval of Pearson */
+    int verdict;               /* enum corr_verdict */
+    char why[160];             /* CV_UNDEFINED: why ("constant across checkpoints ...") */
 } corr_cell;
 
 typedef struct corr_row {
     const series *ser;         /* domain series, or group series (by_group) */
     const char *key;
-    size_t n;                  /* checkpoints with accuracy, >= from_step */
+    size_t n;                  /* checkpoints with accuracy in the window */
     int64_t first_step, last_step;
+    int64_t window_from;       /* the window's first step */
+    char window_why[256];      /* why the window starts there */
     corr_cell cell[CM_COUNT];
 } corr_row;
+
+/* Which checkpoints Table 1 uses: the paper's window (from the last one
+ * before accuracy's sustained rise), every one, or from a given step. */
+enum corr_window { WINDOW_AUTO, WINDOW_ALL, WINDOW_FROM };
 
 typedef struct corr_table {
     int present;               /* --accuracy given */
     int by_group, has_val_loss;
-    int64_t from_step;
+    int window;                /* enum corr_window */
+    int64_t from_step;         /* WINDOW_FROM */
     corr_row *rows;
     size_t n_rows;
 } corr_table;
 
 int corr_table_build(corr_table *c, const study *s, const value_table *acc,
-                     const value_table *val, int64_t from_step, gm_error *err);
+                     const value_table *val, int window, int64_t from_step, gm_error *err);
 void corr_table_free(corr_table *c);
 
 /* ---- findings: plain words -------------------------------------------- */
 
+struct story;
+
+/* Three lists of one-paragraph lines: warnings (said first and loudly: a
+ * missed eps band, a failed control), findings (one per domain from the
+ * training data alone, one per Table 1 row with accuracy, the controls) and
+ * the analysis choices the numbers rest on (tau, weights, distance mode,
+ * eps and delta per domain, the window). */
 typedef struct findings {
     char **lines;
     size_t n;
+    char **warnings;
+    size_t n_warnings;
+    char **choices;
+    size_t n_choices;
 } findings;
 
-int findings_build(findings *f, const study *s, const corr_table *c, gm_error *err);
+int findings_build(findings *f, const study *s, const struct story *st, const corr_table *c,
+                   gm_error *err);
 void findings_free(findings *f);
 
 /* ---- outputs ------------------------------------------------------------ */
@@ -177,6 +221,7 @@ void findings_free(findings *f);
 typedef struct report {
     const study *s;
     const corr_table *corr;
+    const struct story *st;
     const findings *find;
     const value_table *acc;    /* NULL without --accuracy */
 } report;

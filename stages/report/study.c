@@ -232,9 +232,23 @@ static int calibration_read(study *s, const msgpack_object *rec, gm_error *err)
     if (!present)
         c.n = -1;
     field_bool(rec, "calibrated", &c.calibrated);
+    field_bool(rec, "in_band", &c.in_band);
+    int64_t L = 0;
+    if (field_str(rec, "search", 0, &c.search, W, err) != 0 ||
+        field_num(rec, "threshold", 0, 1, &c.threshold, W, err) != 0 ||
+        field_str(rec, "weights", 0, &c.weights, W, err) != 0 ||
+        field_int(rec, "n_layers", 0, 1, &L, &present, W, err) != 0) {
+        free(c.domain);
+        free(c.search);
+        free(c.weights);
+        return -1;
+    }
+    c.n_layers = present ? L : 0;
     calibration *p = realloc(s->calibs, (s->n_calibs + 1) * sizeof *p);
     if (!p) {
         free(c.domain);
+        free(c.search);
+        free(c.weights);
         return gm_fail(err, GM_ENOMEM, "out of memory");
     }
     s->calibs = p;
@@ -291,6 +305,8 @@ int study_add_record(study *s, record_reader *r, const msgpack_object *rec, gm_e
         }
         metric_row *m = &s->rows[s->n_rows];
         rc = metric_read(m, rec, err);
+        if (rc == 0 && !s->distance_mode)
+            rc = field_str(rec, "distance_mode", 0, &s->distance_mode, "metric", err);
         if (rc == 0 && !(m->where = strdup(record_reader_where(r))))
             rc = gm_fail(err, GM_ENOMEM, "out of memory");
         if (rc == 0 && m->domain)
@@ -450,6 +466,13 @@ int study_finish(study *s, gm_error *err)
                 gm_error_where(err, "%s", s->series[i].rows[0]->where);
                 return -1;
             }
+    /* L: the calibration records say it; else the layerwise distances show it */
+    for (size_t i = 0; i < s->n_calibs; i++)
+        if (s->calibs[i].n_layers > s->n_layers)
+            s->n_layers = s->calibs[i].n_layers;
+    for (size_t i = 0; i < s->n_rows && !s->n_calibs; i++)
+        if ((int64_t)s->rows[i].n_layers > s->n_layers)
+            s->n_layers = (int64_t)s->rows[i].n_layers;
     /* Colours: groups of one domain take palette slots in order. */
     const char *dom = NULL;
     int slot = 0;
@@ -479,8 +502,12 @@ void study_free(study *s)
     for (size_t i = 0; i < s->n_domains; i++)
         free(s->domains[i]);
     free(s->domains);
-    for (size_t i = 0; i < s->n_calibs; i++)
+    for (size_t i = 0; i < s->n_calibs; i++) {
         free(s->calibs[i].domain);
+        free(s->calibs[i].search);
+        free(s->calibs[i].weights);
+    }
+    free(s->distance_mode);
     free(s->calibs);
     for (size_t i = 0; i < s->n_members; i++) {
         free(s->members[i].group);

@@ -94,7 +94,7 @@ static const char *dash_attr(int dashed)
 static void line_svg(sbuf *b, const frame *f, const chart_line *l)
 {
     int open = 0;
-    for (size_t i = 0; i < l->n; i++) {
+    for (size_t i = 0; i < l->n && !l->points_only; i++) {
         if (!isfinite(l->y[i]) || !isfinite(l->x[i])) {
             if (open)
                 sbuf_puts(b, "\"/>");
@@ -172,12 +172,16 @@ void chart_svg(sbuf *b, const chart *c)
     }
 
     /* Legend layout: columns of equal width under the x-axis label. */
-    size_t n_entries = c->n_lines + (c->n_marks && c->mark_note ? 1 : 0);
+    int band = c->band_x1 > c->band_x0 && c->band_note;
+    size_t n_marks_entry = c->n_marks && c->mark_note ? 1 : 0;
+    size_t n_entries = c->n_lines + n_marks_entry + (size_t)band;
     size_t longest = 8;
     for (size_t i = 0; i < c->n_lines; i++)
         longest = strlen(c->lines[i].label) > longest ? strlen(c->lines[i].label) : longest;
     if (c->n_marks && c->mark_note && strlen(c->mark_note) > longest)
         longest = strlen(c->mark_note);
+    if (band && strlen(c->band_note) > longest)
+        longest = strlen(c->band_note);
     double col_w = 34 + 6.4 * (double)longest;
     int cols = (int)((CH_W - 2 * 16) / col_w);
     cols = cols < 1 ? 1 : cols;
@@ -246,7 +250,14 @@ void chart_svg(sbuf *b, const chart *c)
         sbuf_xml(b, c->y2_label);
         sbuf_puts(b, "</text>\n");
     }
-    /* Marks, then the lines on top. */
+    /* The shaded range, the marks, then the lines on top. */
+    if (band) {
+        double x0 = fmax(c->band_x0, f.x0), x1 = fmin(c->band_x1, f.x1);
+        if (x1 > x0)
+            sbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                           "fill=\"#009E73\" fill-opacity=\"0.15\"/>\n", fx(&f, x0), f.py0,
+                        fx(&f, x1) - fx(&f, x0), f.py1 - f.py0);
+    }
     for (size_t i = 0; i < c->n_marks; i++) {
         double x = c->marks[i].x;
         if (!isfinite(x) || x < f.x0 || x > f.x1)
@@ -264,12 +275,18 @@ void chart_svg(sbuf *b, const chart *c)
         double y = leg_y + (double)(i / (size_t)cols) * LEG_ROW;
         if (i < c->n_lines) {
             const chart_line *l = &c->lines[i];
-            sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                           "stroke-width=\"%.1f\"%s/>", x, x + 24, y, y, l->color,
-                        l->width > 0 ? l->width : 2.0, dash_attr(l->dashed));
+            if (!l->points_only)
+                sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                               "stroke=\"%s\" stroke-width=\"%.1f\"%s/>", x, x + 24, y, y,
+                            l->color, l->width > 0 ? l->width : 2.0, dash_attr(l->dashed));
             marker_svg(b, l->marker, x + 12, y, l->color);
             sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
             sbuf_xml(b, l->label);
+        } else if (i == c->n_lines + n_marks_entry) {
+            sbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"12\" "
+                           "fill=\"#009E73\" fill-opacity=\"0.25\"/>", x, y - 6);
+            sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
+            sbuf_xml(b, c->band_note);
         } else {
             sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
                            "stroke-width=\"1.3\" stroke-dasharray=\"5 4\"/>", x + 12, x + 12,

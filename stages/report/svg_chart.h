@@ -20,6 +20,7 @@ typedef struct chart_line {
     int dashed;            /* 0 solid, 1 dashed, 2 dotted */
     int right_axis;        /* plotted against the right axis */
     double width;          /* stroke width; 0: 2 */
+    int points_only;       /* markers without the connecting line (a scatter) */
 } chart_line;
 
 typedef struct chart_mark {
@@ -38,6 +39,8 @@ typedef struct chart {
     const chart_mark *marks;
     size_t n_marks;
     const char *mark_note; /* legend text for the marks, e.g. "dashed: memorization step" */
+    double band_x0, band_x1;   /* a shaded x range when band_x1 > band_x0 */
+    const char *band_note;     /* its legend text */
 } chart;
 
 /* Nice axis: a round tick step and the ticks' range covering [lo, hi] with

@@ -1,10 +1,12 @@
-/* table.c: the report as readable text (stdout or -o): the metrics per group
- * and checkpoint (C and S both, saying S is the plotted one), the
- * memorization summary, the correlation table and the findings.
+/* table.c: the report as readable text (stdout or -o): warnings, findings
+ * and analysis choices first (what a reader needs), then the correlation
+ * table, the memorization summary and the metrics per group and checkpoint
+ * (C and S both, saying S is the plotted one).
  * Text only; CSV, JSON and HTML are csv.c, json.c and html.c. */
 #include "report.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A paragraph wrapped at width columns, each line prefixed. */
@@ -59,7 +61,7 @@ static void table_memorization(sbuf *b, const study *s)
 {
     sbuf_puts(b, "\nMemorization summary\n");
     if (s->n_calibs) {
-        sbuf_printf(b, "%-16s %7s %7s %7s %22s  %s\n", "domain", "n", "eps", "delta",
+        sbuf_printf(b, "%-16s %7s %9s %7s %22s  %s\n", "domain", "n", "eps", "delta",
                     "memorized before last", "eps was");
         for (size_t i = 0; i < s->n_calibs; i++) {
             const calibration *c = &s->calibs[i];
@@ -69,8 +71,14 @@ static void table_memorization(sbuf *b, const study *s)
                 fmt_num(frac, sizeof frac, NAN, 0);
             else
                 fmt_num(frac, sizeof frac, 100 * c->memorized_before_last, 1);
-            sbuf_printf(b, "%-16s %7s %7.2f %7.3f %21s%%  %s\n", c->domain, n, c->eps, c->delta,
-                        frac, c->calibrated == 1 ? "searched" : c->calibrated == 0 ? "given" : "-");
+            char how[64];
+            snprintf(how, sizeof how, "%s%s%s",
+                     c->calibrated == 1 ? "searched" : c->calibrated == 0 ? "given" : "-",
+                     c->calibrated == 1 && c->search ? (strcmp(c->search, "grid") == 0
+                                                        ? " (grid)" : " (loss values)") : "",
+                     c->calibrated == 1 && c->in_band == 0 ? ", BAND MISSED" : "");
+            sbuf_printf(b, "%-16s %7s %9.4g %7.3f %21s%%  %s\n", c->domain, n, c->eps, c->delta,
+                        frac, how);
         }
     } else {
         sbuf_puts(b, "(no calibration records: eps and delta unknown)\n");
@@ -92,24 +100,26 @@ static void table_memorization(sbuf *b, const study *s)
 
 static void cell_text(char *buf, size_t cap, const corr_cell *c)
 {
-    char p[16], s[16];
-    if (c->p_ok)
-        snprintf(p, sizeof p, "%+.2f", c->pearson);
-    else
-        snprintf(p, sizeof p, "undef");
+    if (c->verdict == CV_UNDEFINED || !c->p_ok) {
+        snprintf(buf, cap, "undefined");
+        return;
+    }
+    char s[16] = "undef";
     if (c->s_ok == 1)
         snprintf(s, sizeof s, "%+.2f", c->spearman);
-    else
-        snprintf(s, sizeof s, "undef");
-    snprintf(buf, cap, "%s / %s", p, s);
+    int len = snprintf(buf, cap, "%+.2f/%s", c->pearson, s);
+    if (c->perm_ok && len >= 0 && (size_t)len < cap)
+        snprintf(buf + len, cap - (size_t)len, " p=%.2g%s", c->p_perm,
+                 c->verdict == CV_TRACKS ? "*" : "");
 }
 
 static void table_correlation(sbuf *b, const corr_table *c, const value_table *acc)
 {
     int paired = c->by_group && acc && acc->n && acc->e[0].partner;
-    sbuf_printf(b, "\nCorrelation with test accuracy across checkpoints (Pearson / Spearman; "
-                "checkpoints from step %lld on; undef = constant series or < 2 checkpoints)\n",
-                (long long)c->from_step);
+    sbuf_puts(b, "\nCorrelation with test accuracy across checkpoints (Pearson/Spearman, "
+                 "permutation p of Pearson; * = tracks: p < 0.05 and the 95 % bootstrap interval "
+                 "excludes 0; undefined = a constant series or < 2 checkpoints; window per row: "
+                 "see the findings)\n");
     sbuf_printf(b, "%-22s %3s %-17s", c->by_group ? "group" : "domain", "n", "steps");
     if (paired)
         sbuf_printf(b, " %-22s", "paired test group");
@@ -117,7 +127,7 @@ static void table_correlation(sbuf *b, const corr_table *c, const value_table *a
                                                 "train loss", "MA train loss", "val loss"};
     for (int m = 0; m < CM_COUNT; m++)
         if (m != CM_VAL_LOSS || c->has_val_loss)
-            sbuf_printf(b, " %-15s", heads[m]);
+            sbuf_printf(b, " %-21s", heads[m]);
     sbuf_puts(b, "\n");
     for (size_t i = 0; i < c->n_rows; i++) {
         const corr_row *r = &c->rows[i];
@@ -134,10 +144,21 @@ static void table_correlation(sbuf *b, const corr_table *c, const value_table *a
                 continue;
             char cell[48];
             cell_text(cell, sizeof cell, &r->cell[m]);
-            sbuf_printf(b, " %-15s", cell);
+            sbuf_printf(b, " %-21s", cell);
         }
         sbuf_puts(b, "\n");
     }
+}
+
+static void table_list(sbuf *b, const char *title, char *const *lines, size_t n,
+                       const char *bullet)
+{
+    if (!n)
+        return;
+    sbuf_printf(b, "%s\n", title);
+    for (size_t i = 0; i < n; i++)
+        text_wrap(b, bullet, "  ", lines[i], 100);
+    sbuf_puts(b, "\n");
 }
 
 void table_write(sbuf *b, const report *rp)
@@ -150,11 +171,12 @@ void table_write(sbuf *b, const report *rp)
     sbuf_puts(b, "Consistency: S = 1 - C is the one plotted (normalized mean cosine of consecutive "
                  "layers' routing embeddings; rises with generalization); C is as the paper prints "
                  "it.\n\n");
-    table_metrics(b, s);
-    table_memorization(b, s);
+    table_list(b, "WARNINGS", rp->find->warnings, rp->find->n_warnings, "! ");
+    table_list(b, "Findings", rp->find->lines, rp->find->n, "- ");
+    table_list(b, "Analysis choices", rp->find->choices, rp->find->n_choices, "- ");
     if (rp->corr->present)
         table_correlation(b, rp->corr, rp->acc);
-    sbuf_puts(b, "\nFindings\n");
-    for (size_t i = 0; i < rp->find->n; i++)
-        text_wrap(b, "- ", "  ", rp->find->lines[i], 100);
+    table_memorization(b, s);
+    sbuf_puts(b, "\n");
+    table_metrics(b, s);
 }

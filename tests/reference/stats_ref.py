@@ -6,9 +6,15 @@ scipy.stats, not from our C. Two modes, each printing ok / not ok lines:
   stats_ref.py cases TOOL
       random series (ties, constants, n = 2, large offsets) through
       tests/tools/report_stats, compared with pearsonr / spearmanr
-  stats_ref.py table METRICS.jsonl ACC.csv VAL.csv|- FROM_STEP REPORT.jsonl
+  stats_ref.py table METRICS.jsonl ACC.csv VAL.csv|- FROM_STEP|auto REPORT.jsonl
       Table 1 recomputed from the records that fed `dump --from-json` and
-      the CSVs, compared with the "correlation" lines of `report --json`
+      the CSVs, compared with the "correlation" lines of `report --json`;
+      "auto" is the paper's window per row (docs/report.md): from the last
+      checkpoint at accuracy's base level (within 10 % of its range above
+      its minimum) before it stays above half its range; every checkpoint
+      when accuracy moves less than 0.1. Each defined Pearson cell's
+      permutation p-value is also checked against numpy permutations
+      (within Monte Carlo error) and its bootstrap interval must hold r.
 A constant series is undefined (scipy: nan) and must come out as undefined.
 """
 import csv
@@ -117,7 +123,32 @@ def read_csv(path):
     return key, {(int(r["step"]), r[key]): float(r[col]) for r in rows}
 
 
-def mode_table(metrics, acc_path, val_path, from_step, report_json):
+def auto_from(acc, name):
+    pts = sorted((s, v) for (s, k), v in acc.items() if k == name)
+    vals = [v for _, v in pts]
+    if len(vals) < 3 or max(vals) - min(vals) < 0.1:
+        return pts[0][0]
+    lo, hi = min(vals), max(vals)
+    m = len(vals)
+    while m > 0 and vals[m - 1] >= lo + 0.5 * (hi - lo):
+        m -= 1
+    base = [i for i in range(m) if vals[i] <= lo + 0.1 * (hi - lo)]
+    return pts[base[-1] if base else 0][0]
+
+
+def perm_p(x, y):
+    """Two-sided permutation p-value of Pearson's r: 20000 numpy permutations
+    of y, r of each by the vectorized formula; p = (1 + hits) / (1 + N)."""
+    rng = np.random.default_rng(11)
+    r = stats.pearsonr(x, y)[0]
+    ys = rng.permuted(np.tile(y, (20000, 1)), axis=1)
+    xc = x - x.mean()
+    yc = ys - ys.mean(axis=1, keepdims=True)
+    rp = (yc @ xc) / (np.sqrt((xc ** 2).sum()) * np.sqrt((yc ** 2).sum(axis=1)))
+    return (1 + np.sum(np.abs(rp) >= abs(r) - 1e-12)) / 20001
+
+
+def mode_table(metrics, acc_path, val_path, from_arg, report_json):
     recs = [json.loads(l) for l in open(metrics) if l.strip()]
     key, acc = read_csv(acc_path)
     val = read_csv(val_path)[1] if val_path != "-" else None
@@ -129,8 +160,10 @@ def mode_table(metrics, acc_path, val_path, from_step, report_json):
     fields = {"distance": "distance_mean", "consistency_s": "s_mean", "consistency_c": "c_mean",
               "train_loss": "loss_mean", "train_loss_ma": "loss_ma"}
     want = {}
+    pvals = {}
     for name in sorted({k for (_, k) in acc}):
         rows = series[name]
+        from_step = auto_from(acc, name) if from_arg == "auto" else int(from_arg)
         steps = sorted(s for (s, k) in acc if k == name and s >= from_step and s in rows)
         for metric in list(fields) + (["val_loss"] if val is not None else []):
             xs, ys = [], []
@@ -144,11 +177,14 @@ def mode_table(metrics, acc_path, val_path, from_step, report_json):
                 xs.append(v)
                 ys.append(acc[(s, name)])
             want[(name, metric)] = scipy_pair(np.array(xs), np.array(ys)) + (len(xs),)
-    got = {}
+            if want[(name, metric)][0] is not None and len(xs) >= 4:
+                pvals[(name, metric)] = perm_p(np.array(xs), np.array(ys))
+    got, extra = {}, {}
     for l in open(report_json):
         o = json.loads(l)
         if o.get("table") == "correlation":
             got[(o["key"], o["metric"])] = (o["pearson"], o["spearman"], o["n"])
+            extra[(o["key"], o["metric"])] = o
     if set(got) != set(want):
         print("not ok - Table 1 has the rows scipy has: got %s, want %s"
               % (sorted(got), sorted(want)))
@@ -161,12 +197,33 @@ def mode_table(metrics, acc_path, val_path, from_step, report_json):
         print("not ok - Table 1 matches scipy: %d of %d cells differ, first %s got %s want %s"
               % (len(bad), len(want), bad[0][0], bad[0][1], bad[0][2]))
     else:
-        print("ok - Table 1 (%d cells, by %s, from step %d, %d undefined) matches scipy within %g"
-              % (len(want), key, from_step, n_undef, TOL))
+        print("ok - Table 1 (%d cells, by %s, from step %s, %d undefined) matches scipy within %g"
+              % (len(want), key, from_arg, n_undef, TOL))
+    # p-values: ours (9999 permutations) and scipy's (20000) are both Monte
+    # Carlo estimates of one exact p; allow 4 standard errors of the sum, and
+    # an interval that holds r
+    worst, bad_p = 0.0, []
+    for k, p in pvals.items():
+        o = extra.get(k, {})
+        q = o.get("p_permutation")
+        se = math.sqrt(p * (1 - p) / 20000 + p * (1 - p) / 9999) + 2e-4
+        if q is None or abs(q - p) > 4 * se + 1e-4:
+            bad_p.append((k, q, p))
+        else:
+            worst = max(worst, abs(q - p))
+        r, lo_, hi_ = o.get("pearson"), o.get("ci_low"), o.get("ci_high")
+        if lo_ is not None and not (lo_ - 1e-12 <= r <= hi_ + 1e-12):
+            bad_p.append((k, "interval", (lo_, hi_, r)))
+    if bad_p:
+        print("not ok - permutation p-values match numpy's: %d of %d differ, "
+              "first %s" % (len(bad_p), len(pvals), bad_p[0]))
+    else:
+        print("ok - %d permutation p-values match numpy's (worst |diff| %.3g); "
+              "bootstrap intervals hold r" % (len(pvals), worst))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "cases":
         mode_cases(sys.argv[2])
     else:
-        mode_table(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])
+        mode_table(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6])

@@ -30,7 +30,14 @@ for i, s in enumerate(re.findall(r"<svg\b.*?</svg>", page, re.S)):
     open(os.path.join(sys.argv[2], "%02d.svg" % i), "w").write(s)
 PY
 n_svg=$(ls "$TMP/svg" | wc -l)
-check_sh "html: 9 charts (2 domains x distance, S, loss, layerwise; cross-domain)" "[ $n_svg -eq 9 ]"
+check_sh "html: 18 charts (2 domains x distance, S, loss, loss after flattening, entropy, layerwise; memorized fraction; 2 domains x distance and S against accuracy; cross-domain)" "[ $n_svg -eq 18 ]"
+check_sh "html: the per-domain charts by title" \
+  "for d in math code; do for t in 'pathway distance' 'consistency S = 1 - C' 'training loss' 'after the loss flattened' 'routing entropy control' 'layerwise pathway distance'; do
+     grep -q \"<title>\$d: \$t\" '$P' || { echo \"missing \$d: \$t\" >&2; exit 1; }; done; done &&
+   grep -q '<title>Samples memorized by each checkpoint' '$P' &&
+   grep -q '<title>math: distance against accuracy (r = -0.9' '$P' && grep -q '<title>code: S against accuracy (r = +0.9' '$P'"
+check_sh "html: the converging range is shaded on the distance chart" \
+  "grep -q 'pathways converge (fall beyond noise, loss flat)' '$P'"
 bad=""
 for f in "$TMP/svg"/*.svg; do xmllint --noout "$f" 2>>"$TMP/xmllint.err" || bad+=" $(basename "$f")"; done
 check_sh "html: xmllint parses every SVG ($n_svg)" "[ -z '$bad' ] || { cat '$TMP/xmllint.err' >&2; false; }"
@@ -65,7 +72,8 @@ for f in sorted(glob.glob(sys.argv[1] + '/*.svg')):
 PY"
 check_sh "html: Table 1 and the findings are on the page" \
   "grep -q 'Correlation with test accuracy across checkpoints (Table 1)' '$P' &&
-   grep -q '<li>math (8 checkpoints' '$P' && grep -q 'Memorization before generalization' '$P'"
+   grep -q '<li>math, against test accuracy (window: from step 245k (--from-step); 8 checkpoints' '$P' &&
+   grep -q '<li>math: loss flat since step' '$P' && grep -q '<h2>Analysis choices</h2>' '$P'"
 check_sh "html: without --accuracy no right axis and still valid SVG" \
   "'$R' '$TMP/m.mpk' --html '$TMP/plain.html' -o /dev/null && ! grep -q 'test accuracy' '$TMP/plain.html' &&
    $PY -c 'import re,sys; [sys.stdout.write(s + \"\\n\") for s in re.findall(r\"<svg\\b.*?</svg>\", open(\"$TMP/plain.html\").read(), re.S)[:1]]' > '$TMP/one.svg' &&
