@@ -102,10 +102,46 @@ double trend_range(const double *y, size_t a, size_t b)
     return hi >= lo ? hi - lo : 0;
 }
 
-void trend_largest_move(const double *y, size_t lo, size_t hi, double noise, int sign,
+static double median3(double a, double b, double c)
+{
+    return fmax(fmin(a, b), fmin(fmax(a, b), c));
+}
+
+/* Running median of 3 over the finite values of y[lo..hi] into s (NAN kept),
+ * ends by Tukey's rule (median of the end, its neighbour and the straight-line
+ * guess from the next two): one odd checkpoint cannot make a move, a level
+ * shift stays where it is. */
+static void smooth3(const double *y, size_t lo, size_t hi, double *s, size_t *idx)
+{
+    size_t m = 0;
+    for (size_t k = lo; k <= hi; k++) {
+        s[k] = y[k];
+        if (isfinite(y[k]))
+            idx[m++] = k;
+    }
+    if (m < 3)
+        return;
+    for (size_t i = 1; i + 1 < m; i++)
+        s[idx[i]] = median3(y[idx[i - 1]], y[idx[i]], y[idx[i + 1]]);
+    s[idx[0]] = median3(y[idx[0]], s[idx[1]], 3 * s[idx[1]] - 2 * s[idx[2]]);
+    s[idx[m - 1]] = median3(y[idx[m - 1]], s[idx[m - 2]], 3 * s[idx[m - 2]] - 2 * s[idx[m - 3]]);
+}
+
+void trend_largest_move(const double *y_raw, size_t lo, size_t hi, double noise, int sign,
                         trend_move *out)
 {
     memset(out, 0, sizeof *out);
+    if (hi < lo)
+        return;
+    double *y = malloc((hi + 1) * sizeof *y);
+    size_t *idx = malloc((hi - lo + 1) * sizeof *idx);
+    if (!y || !idx) {
+        free(y);
+        free(idx);
+        return;
+    }
+    smooth3(y_raw, lo, hi, y, idx);
+    free(idx);
     /* one pass: the best start so far (lowest sign * y), the best move */
     size_t best_start = 0, a = 0, b = 0;
     int have_start = 0, have = 0;
@@ -124,11 +160,11 @@ void trend_largest_move(const double *y, size_t lo, size_t hi, double noise, int
             have_start = 1;
         }
     }
-    if (!have)
-        return;
     out->size = best;
-    if (!(best > TREND_Z * noise * sqrt(2.0)))
+    if (!have || !(best > TREND_Z * noise * sqrt(2.0))) {
+        free(y);
         return;
+    }
     /* trim: start where the level last is the starting one, end where it
      * first is the final one (within TREND_TRIM noise) */
     double start = y[a], end = y[b], tol = TREND_TRIM * noise;
@@ -142,6 +178,7 @@ void trend_largest_move(const double *y, size_t lo, size_t hi, double noise, int
     out->found = 1;
     out->a = a2;
     out->b = b2;
-    out->from = y[a2];
-    out->to = y[b2];
+    out->from = y_raw[a2];
+    out->to = y_raw[b2];
+    free(y);
 }

@@ -46,8 +46,10 @@ typedef struct trend_move {
     double size;        /* |the largest move|, untrimmed */
 } trend_move;
 
-/* The largest fall (sign -1) or rise (sign +1) of y within [lo, hi]: the
- * indices a < b maximizing sign * (y[b] - y[a]), then trimmed (TREND_TRIM).
+/* The largest fall (sign -1) or rise (sign +1) of y within [lo, hi]: on y
+ * smoothed by a running median of 3 (so one odd checkpoint cannot make a move
+ * while a level shift stays), the indices a < b maximizing sign * (y[b] -
+ * y[a]), then trimmed (TREND_TRIM); from and to are y's own values there.
  * found stays 0 when there is no such pair or the move is within noise. */
 void trend_largest_move(const double *y, size_t lo, size_t hi, double noise, int sign,
                         trend_move *out);
