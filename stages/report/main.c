@@ -4,6 +4,7 @@
  * This file holds the options, the wiring and the read loop only: the logic
  * is study.c, accuracy_csv.c, correlate.c, findings.c; the outputs table.c,
  * json.c, csv.c, html.c (charts in svg_chart.c). It writes no records. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 static const char *out_path, *acc_path, *val_path, *html_path, *csv_dir;
 static int json_out;
 static const char *acc_column;
-static int64_t from_step = -1;
+static const char *from_step_text;
 static const char *window_text = "auto";
 
 static cli_option options[] = {
@@ -25,7 +26,7 @@ static cli_option options[] = {
     {"accuracy-column", 0, CLI_STRING, &acc_column, "NAME", "the accuracy CSV's accuracy column (default accuracy); or ROLE=NAME pairs naming any of its columns, e.g. step=global_step,domain=task,accuracy=acc", 0, 0, 0},
     {"val-loss", 0, CLI_STRING, &val_path, "CSV", "validation loss per checkpoint: columns step,domain,val_loss (or step,group,val_loss)", 0, 0, 0},
     {"window", 0, CLI_STRING, &window_text, "auto|all", "checkpoints Table 1 correlates: auto = the paper's window, from the last checkpoint before accuracy's sustained rise, per row; all = every checkpoint", 0, 0, 0},
-    {"from-step", 0, CLI_INT, &from_step, "S", "correlate only checkpoints at step >= S (instead of --window)", 0, 9e18, 0},
+    {"from-step", 0, CLI_STRING, &from_step_text, "S", "correlate only checkpoints at step >= S (instead of --window)", 0, 0, 0},
     {"html", 0, CLI_STRING, &html_path, "FILE", "write a self-contained HTML page with SVG charts to FILE", 0, 0, 1},
     {"csv", 0, CLI_STRING, &csv_dir, "DIR", "write the tables as CSV files into DIR (created if missing)", 0, 0, 1},
     {"json", 0, CLI_FLAG, &json_out, NULL, "write JSON Lines (one object per table row) instead of the text table", 0, 0, 0},
@@ -93,12 +94,21 @@ int main(int argc, char **argv)
         cli_usage_error(program.name, "%s", col_err.msg);
     if (val_path && !acc_path)
         cli_usage_error(program.name, "--val-loss goes with --accuracy (it is a Table 1 baseline)");
-    if (from_step >= 0 && !acc_path)
+    int64_t from_step = 0;
+    if (from_step_text) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(from_step_text, &end, 10);
+        if (errno || end == from_step_text || *end || v < 0)
+            cli_usage_error(program.name, "--from-step %s: expected a step >= 0", from_step_text);
+        from_step = v;
+    }
+    if (from_step_text && !acc_path)
         cli_usage_error(program.name, "--from-step goes with --accuracy");
     int window = strcmp(window_text, "all") == 0 ? WINDOW_ALL : WINDOW_AUTO;
     if (strcmp(window_text, "all") != 0 && strcmp(window_text, "auto") != 0)
         cli_usage_error(program.name, "--window %s: expected auto or all", window_text);
-    if (from_step >= 0) {
+    if (from_step_text) {
         if (window == WINDOW_ALL)
             cli_usage_error(program.name, "--from-step and --window all exclude each other");
         window = WINDOW_FROM;

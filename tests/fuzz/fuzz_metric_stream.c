@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../stages/report/report.h"
+#include "../../stages/report/story.h"
 #include "../../stages/report/sbuf.h"
 #include "fuzz.h"
 
@@ -18,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gm_error err = {0};
     study s = {0};
     corr_table corr;
+    story st;
     findings find;
-    int have_corr = 0, have_find = 0;
+    int have_corr = 0, have_story = 0, have_find = 0;
     record_reader *r = record_reader_open(path, &err);
     if (!r || study_add_input(&s, r, &err) != 0)
         goto fail;
@@ -30,13 +32,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             goto fail;
     if (got < 0 || study_finish(&s, &err) != 0)
         goto fail;
-    if (corr_table_build(&corr, &s, NULL, NULL, 0, &err) != 0)
+    if (corr_table_build(&corr, &s, NULL, NULL, WINDOW_AUTO, 0, &err) != 0)
         goto fail;
     have_corr = 1;
-    if (findings_build(&find, &s, &corr, &err) != 0)
+    if (story_build(&st, &s, &err) != 0)
+        goto fail;
+    have_story = 1;
+    if (findings_build(&find, &s, &st, &corr, &err) != 0)
         goto fail;
     have_find = 1;
-    report rp = {&s, &corr, &find, NULL};
+    report rp = {&s, &corr, &st, &find, NULL};
     sbuf text = {0}, page = {0}, json = {0};
     table_write(&text, &rp);
     json_write(&json, &rp);
@@ -52,6 +57,8 @@ fail:
 done:
     if (have_find)
         findings_free(&find);
+    if (have_story)
+        story_free(&st);
     if (have_corr)
         corr_table_free(&corr);
     study_free(&s);

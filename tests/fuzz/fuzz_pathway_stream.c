@@ -59,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char first_missing[512];
     if (study_finish(&st, opts & 1, &dropped, first_missing, sizeof first_missing, &err))
         goto fail;
-    if (groups_assign(&st, (opts & 2) ? 1.0 : NAN, NULL, 0, 0.05, &err) ||
+    if (groups_assign(&st, (opts & 2) ? 1.0 : NAN, NULL, 0, 0.05,
+                      (opts & 64) ? MEMORIZE_SEARCH_GRID : MEMORIZE_SEARCH_VALUES, &err) ||
         groups_write(&st, w, &err))
         goto fail;
     rows_opts ro = {.experts = (opts >> 2) & 1, .pairs = (opts & 8) ? 7 : 0, .seed = 1,
