@@ -6,7 +6,7 @@
 #   make test       install deps if missing, build, run the whole suite
 #   make SANITIZE=1 test   the same under ASan + UBSan (binaries in build/san/bin)
 #   make REFERENCE=1 test  run the suite on the plain reference kernels
-#   make demo       a whole study on generated checkpoints -> demo/report.html
+#   make demo       the whole study on the trained testbed (testbed/) -> demo/report.html
 #   make deps       install every package (scripts/install-deps.sh test)
 #   make fuzz       libFuzzer targets for a bounded time each
 

@@ -1,102 +1,113 @@
-# study_demo.sh: scripts/demo.sh (what `make demo` runs) into a temporary folder: it finishes
-# in under 3 minutes, names its checkpoints like the real HF branches, prints the summary and
-# writes report.html; and the paper's story shows in the demo's own metric records: each
-# domain's loss falls early then stays flat while its pathway distance falls and S rises over
-# the later steps, and every memorized group's pathways keep converging after its loss is flat.
+# study_demo.sh: `make demo`'s study (scripts/demo.sh) on the trained testbed (testbed/, made
+# by scripts/testbed/) into a temporary folder, judged against the testbed's own test
+# accuracy, which the findings without accuracy never see: for each domain the step range
+# where the pathways converge contains the checkpoint where its test accuracy first reaches
+# 0.5, with the loss flat there; with accuracy, Table 1 per domain has consistency defined and
+# correlated; grokmon's loss equals the training script's; the page renders in headless
+# Chromium (tests/out/demo.png); a second run resumes.
 . "$(dirname "$0")/../lib.sh"
+TB=$ROOT/testbed
+OUT=$ROOT/tests/out
+mkdir -p "$OUT"
 
 t0=$(date +%s)
-check "demo runs" env GM_BIN="$BIN" GM_TOOLS="$TOOLS" GM_DEMO_DIR="$TMP/demo" \
+check "demo runs on the testbed" env GM_BIN="$BIN" GM_DEMO_DIR="$TMP/demo" \
   bash -c "'$ROOT/scripts/demo.sh' >'$TMP/demo.out' 2>'$TMP/demo.err'"
 secs=$(($(date +%s) - t0))
 if [ $secs -lt 180 ]; then ok "demo under 3 minutes ($secs s)"; else not_ok "demo under 3 minutes" "$secs s"; fi
-check "the summary on stdout" grep -q '^Memorization summary' "$TMP/demo.out"
-check "demo/report.html with charts" grep -q '<svg' "$TMP/demo/report.html"
-check "progress on stderr" grep -q '\[8/8 done\]' "$TMP/demo.err"
+check "demo prints the findings and Table 1" \
+  bash -c "grep -q '^Findings' '$TMP/demo.out' && grep -q '^Correlation with test accuracy' '$TMP/demo.out'"
+check "demo writes report.html and summary.txt" \
+  bash -c "grep -q '<svg' '$TMP/demo/report.html' && grep -q '^Memorization summary' '$TMP/demo/summary.txt'"
 
-$BIN/dump "$TMP/demo/metrics.mpk" >"$TMP/metrics.jsonl"
-check "the story, on the demo's own numbers" $PY - "$TMP/demo" "$TMP/metrics.jsonl" <<'PY'
-import json, math, os, re, sys
-demo, metrics = sys.argv[1], sys.argv[2]
-fail = []
-def want(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        fail.append(what)
-
-# checkpoints named like the OLMoE branches: step{S}-tokens{B}B, B = floor(S * 1024 * 4096 / 1e9)
-names = sorted(os.listdir(os.path.join(demo, "ckpts")))
-want(len(names) == 8, f"8 checkpoints ({len(names)})")
-for n in names:
-    m = re.fullmatch(r"step(\d+)-tokens(\d+)B", n)
-    want(bool(m) and int(m[2]) == int(m[1]) * 1024 * 4096 // 10**9, f"{n}: a real branch name")
-    want(all(os.path.isfile(os.path.join(demo, "ckpts", n, f)) for f in ("config.json", "model.safetensors")),
-         f"{n}: an HF folder")
-    cfg = json.load(open(os.path.join(demo, "ckpts", n, "config.json")))
-    want(cfg["model_type"] == "olmoe" and cfg["num_hidden_layers"] >= 4, f"{n}: OLMoE config, 4+ layers")
-
-recs = [json.loads(l) for l in open(metrics)]
-mets = [r for r in recs if r["type"] == "metric"]
-members = [r for r in recs if r["type"] == "membership"]
-V = 1024
-
-def series(scope, group):
-    rows = sorted((r for r in mets if r["scope"] == scope and r["group"] == group), key=lambda r: r["step"])
-    return [r["step"] for r in rows], rows
-
-def slope(y):
-    x = list(range(len(y)))
-    mx, my = sum(x) / len(x), sum(y) / len(y)
-    return sum((a - mx) * (b - my) for a, b in zip(x, y)) / sum((a - mx) ** 2 for a in x)
-
-domains = sorted({r["domain"] for r in members})
-want(len(domains) >= 2, f"two or more domains ({domains})")
-for d in domains:
-    steps, rows = series("domain", d)
-    loss = [r["loss_mean"] for r in rows]
-    dist = [r["distance_mean"] for r in rows]
-    s = [r["s_mean"] for r in rows]
-    late = slice(2, None)  # "later steps": from the third checkpoint on
-    print(f"{d}: loss {[round(x, 3) for x in loss]}")
-    print(f"{d}: distance {[round(x, 2) for x in dist]}")
-    print(f"{d}: S {[round(x, 3) for x in s]}")
-    want(abs(loss[0] - math.log(V)) < 1e-3, f"{d}: loss at the first checkpoint is ln V (untrained head)")
-    drop = loss[0] - loss[2]
-    want(drop > 3, f"{d}: loss falls early ({drop:.2f} nats by the third checkpoint)")
-    lr = max(loss[late]) - min(loss[late])
-    want(lr < 0.25 and lr < 0.05 * drop, f"{d}: then flat (range {lr:.3f} nats over the later steps)")
-    want(dist[-1] < 0.5 * dist[2] and slope(dist[late]) < 0,
-         f"{d}: pathway distance falls over the later steps ({dist[2]:.2f} -> {dist[-1]:.2f})")
-    want(s[-1] > s[2] + 0.1 and slope(s[late]) > 0, f"{d}: S rises over the later steps ({s[2]:.3f} -> {s[-1]:.3f})")
-    # the contrast the paper draws: loss moves by a few percent, distance by half or more
-    rel = abs(loss[-1] - loss[2]) / loss[2]
-    want(rel < 0.15 and (dist[2] - dist[-1]) / dist[2] > 0.5,
-         f"{d}: loss moves {100 * rel:.0f} % over the later steps while distance falls by half or more")
-
-groups = sorted({(r["group"], r["mem_step"]) for r in members if r["mem_step"] is not None})
-want(len(groups) >= 2 * len(domains), f"two or more memorized groups per domain ({[g for g, _ in groups]})")
-sizes = {r["group"]: r["n"] for r in mets if r["scope"] == "group"}
-for d in domains:
-    big = [g for g, _ in groups if g.startswith(d + "@") and sizes[g] >= 8]
-    want(len(big) >= 1, f"{d}: a memorized group of 8 or more samples ({big})")
-for g, t in groups:
-    if sizes[g] < 8:  # too few pairs for a stable mean distance
+# Without accuracy: the findings alone, checked against the accuracy they did not see.
+"$BIN/report" "$TMP/demo/metrics.mpk" --json > "$TMP/plain.jsonl"
+check "without accuracy: each domain's converging range holds its accuracy-0.5 checkpoint" \
+  $PY - "$TMP/plain.jsonl" "$TB/accuracy.csv" <<'PY'
+import csv, json, re, sys
+find = [json.loads(l) for l in open(sys.argv[1])]
+texts = [o["text"] for o in find if o.get("table") == "finding"]
+acc = {}
+for r in csv.DictReader(open(sys.argv[2])):
+    acc.setdefault(r["domain"], []).append((int(r["step"]), float(r["accuracy"])))
+def step(t):
+    return int(float(t[:-1]) * 1000) if t.endswith("k") else int(float(t[:-1]) * 1e6) if t.endswith("M") else int(t)
+bad = []
+for d, pts in sorted(acc.items()):
+    pts.sort()
+    cross = next(s for s, a in pts if a >= 0.5)
+    line = next((t for t in texts if t.startswith(d + ": ")), None)
+    m = line and re.search(r"loss flat since step (\S+) .*?Pathways converge from step (\S+) to (\S+?):", line)
+    if not m:
+        bad.append("%s: no converging range in %r" % (d, line))
         continue
-    steps, rows = series("group", g)
-    after = [r for r in rows if r["step"] >= t]
-    loss = [r["loss_mean"] for r in after]
-    dist = [r["distance_mean"] for r in after]
-    s = [r["s_mean"] for r in after]
-    want(len(after) >= 3, f"{g}: three or more checkpoints after its memorization step")
-    want(max(loss) - min(loss) <= 0.1, f"{g}: loss flat after memorization (range {max(loss) - min(loss):.3f})")
-    want(dist[-1] < 0.7 * dist[0], f"{g}: distance falls after memorization ({dist[0]:.2f} -> {dist[-1]:.2f})")
-    want(s[-1] > s[0], f"{g}: S rises after memorization ({s[0]:.3f} -> {s[-1]:.3f})")
-sys.exit(1 if fail else 0)
+    flat, a, b = step(m[1]), step(m[2]), step(m[3])
+    print("%s: loss flat since %d, converge %d..%d, accuracy first >= 0.5 at %d" % (d, flat, a, b, cross))
+    if not (a <= cross <= b):
+        bad.append("%s: accuracy crosses 0.5 at %d, outside %d..%d" % (d, cross, a, b))
+if bad:
+    print("\n".join(bad), file=sys.stderr)
+    sys.exit(1)
 PY
 sed 's/^/    /' "$TMP/.out"
 
-# make demo again resumes: nothing is regenerated or recomputed, the same summary comes out.
-check "a second demo run" env GM_BIN="$BIN" GM_TOOLS="$TOOLS" GM_DEMO_DIR="$TMP/demo" \
+# With accuracy: Table 1 per domain, consistency defined and correlated.
+"$BIN/report" "$TMP/demo/metrics.mpk" --accuracy "$TB/accuracy.csv" --val-loss "$TB/val_loss.csv" \
+  --json > "$TMP/acc.jsonl"
+check "with accuracy: Table 1 has every domain, distance and S defined and correlated" \
+  $PY - "$TMP/acc.jsonl" "$TB/accuracy.csv" <<'PY'
+import csv, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+cor = {(o["key"], o["metric"]): o for o in rows if o.get("table") == "correlation"}
+doms = sorted({r["domain"] for r in csv.DictReader(open(sys.argv[2]))})
+bad = []
+for d in doms:
+    for m in ("distance", "consistency_s", "train_loss", "val_loss"):
+        o = cor.get((d, m))
+        if not o or (m in ("distance", "consistency_s") and (o["pearson"] is None or o["verdict"] == "undefined")):
+            bad.append((d, m, o))
+            continue
+        print("%s %-14s n %2d  r %s  [%s, %s]  p %s  %s" % (d, m, o["n"], o["pearson"], o["ci_low"],
+              o["ci_high"], o["p_permutation"], o["verdict"]))
+if bad:
+    print(bad, file=sys.stderr)
+    sys.exit(1)
+PY
+sed 's/^/    /' "$TMP/.out"
+
+# grokmon's loss per domain equals the training script's own (same samples, weights as saved).
+"$BIN/dump" "$TMP/demo/metrics.mpk" > "$TMP/metrics.jsonl"
+check "grokmon's per-domain training loss equals the testbed's train_loss.csv (1e-4)" \
+  $PY - "$TMP/metrics.jsonl" "$TB/train_loss.csv" <<'PY'
+import csv, json, sys
+mine = {(r["step"], r["group"]): r["loss_mean"] for r in map(json.loads, open(sys.argv[1]))
+        if r.get("type") == "metric" and r["scope"] == "domain"}
+worst = 0.0
+for r in csv.DictReader(open(sys.argv[2])):
+    k = (int(r["step"]), r["domain"])
+    worst = max(worst, abs(mine[k] - float(r["loss"])))
+print("worst |difference| %.2g nats over %d checkpoint-domains" % (worst, len(mine)))
+sys.exit(0 if worst <= 1e-4 else 1)
+PY
+sed 's/^/    /' "$TMP/.out"
+
+# The page, as a person sees it.
+prof=$(mktemp -d -p "$TMP")
+rm -f "$OUT/demo.png"
+cp "$TMP/demo/report.html" "$OUT/demo.html"
+timeout 90 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync \
+  --user-data-dir="$prof" --screenshot="$OUT/demo.png" --window-size=1320,5200 \
+  "file://$OUT/demo.html" >/dev/null 2>&1
+if [ -s "$OUT/demo.png" ]; then
+  ok "chromium renders the demo's page to tests/out/demo.png"
+  $PY "$ROOT/tests/stage/report_png.py" "$OUT/demo.png"
+else
+  not_ok "chromium renders the demo's page to tests/out/demo.png"
+fi
+
+# A second run resumes: nothing recomputed, the same words.
+check "a second demo run" env GM_BIN="$BIN" GM_DEMO_DIR="$TMP/demo" \
   bash -c "'$ROOT/scripts/demo.sh' >'$TMP/demo2.out' 2>'$TMP/demo2.err'"
-check "second run: all checkpoints done before" grep -q 'phase 1: all 8 checkpoints done before' "$TMP/demo2.err"
+check "second run: all checkpoints done before" grep -q 'phase 1: all [0-9]* checkpoints done before' "$TMP/demo2.err"
 same_file "second run: the same summary" "$TMP/demo.out" "$TMP/demo2.out"
