@@ -1,6 +1,9 @@
 /* output.c: stdout or an atomically written file, optionally LZ4-framed.
  * The file is written as .NAME.tmp.PID beside NAME and renamed on commit;
- * SIGINT/SIGTERM/SIGHUP remove pending temporaries before dying. It does not
+ * SIGINT/SIGTERM/SIGHUP remove pending temporaries before dying. A NAME that
+ * is a device, FIFO or socket (-o /dev/null) is written in place: renaming
+ * over it would replace the device with a file; a NAME that is a symbolic
+ * link is written through it (the temporary beside its target, the link kept). It does not
  * buffer: callers (record_writer) hand it large blocks. */
 #include "output.h"
 
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LZ4_CHUNK (1 << 16)
@@ -94,6 +98,23 @@ static int write_all(gm_output *out, const void *buf, size_t n, gm_error *err)
     return 0;
 }
 
+/* A path that exists and is not a regular file or a link: open it as it is.
+ * Leaves out->fd -1 when the path is for the temporary-and-rename way. */
+static int open_in_place(gm_output *out, const char *path, gm_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return 0;
+    if (S_ISDIR(st.st_mode))
+        return gm_fail(err, GM_EIO, "%s: is a directory", path);
+    if (!(out->path = strdup(path)))
+        return gm_fail(err, GM_ENOMEM, "out of memory opening output");
+    out->fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (out->fd < 0)
+        return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    return 0;
+}
+
 gm_output *gm_output_open(const char *path, int flags, gm_error *err)
 {
     gm_output *out = calloc(1, sizeof *out);
@@ -112,10 +133,21 @@ gm_output *gm_output_open(const char *path, int flags, gm_error *err)
             return NULL;
         }
         out->fd = STDOUT_FILENO;
+    } else if (open_in_place(out, path, err) != 0) {
+        gm_output_abort(out);
+        return NULL;
+    } else if (out->fd >= 0) {
+        lz4 |= ends_with(path, ".lz4");
     } else {
         lz4 |= ends_with(path, ".lz4");
-        char *copy = strdup(path), *copy2 = strdup(path);
-        out->path = strdup(path);
+        char *real = NULL;
+        struct stat lst;
+        if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+            real = realpath(path, NULL); /* NULL when dangling: replaced like a file */
+        const char *target = real ? real : path;
+        char *copy = strdup(target), *copy2 = strdup(target);
+        out->path = strdup(target);
+        free(real);
         size_t cap = strlen(path) + 64;
         out->tmp = malloc(cap);
         if (!copy || !copy2 || !out->path || !out->tmp) {
@@ -203,7 +235,7 @@ int gm_output_commit(gm_output *out, gm_error *err)
             gm_output_abort(out);
             return -1;
         }
-        if (rename(out->tmp, out->path) < 0) {
+        if (out->tmp && rename(out->tmp, out->path) < 0) {
             gm_fail(err, GM_EIO, "%s: cannot rename into place: %s", out->path, strerror(errno));
             gm_output_abort(out);
             return -1;
