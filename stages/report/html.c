@@ -261,8 +261,8 @@ static void chart_cross(sbuf *b, const study *s)
         nl++;
     }
     if (!n_cross) {
-        sbuf_puts(b, "<p>No cross-domain metric records in the input (metric-reduce writes them "
-                     "when the input holds two or more domains).</p>\n");
+        sbuf_puts(b, "<p>No cross-domain metric records in the input: metric-reduce writes them "
+                     "when the input holds two or more domains, unless run with --no-wide.</p>\n");
         goto done;
     }
     chart c = {.title = "Cross-domain control: between- and within-domain distance",
