@@ -165,7 +165,7 @@ static void say_cross(sbuf *b, const domain_story *d)
                     100 * d->within_change);
 }
 
-static int domain_findings(findings *f, const study *s, const story *st, gm_error *err)
+static int domain_findings(findings *f, const story *st, gm_error *err)
 {
     for (size_t i = 0; i < st->n; i++) {
         const domain_story *d = &st->d[i];
@@ -202,7 +202,6 @@ static int domain_findings(findings *f, const study *s, const story *st, gm_erro
                 return -1;
         }
     }
-    (void)s;
     return 0;
 }
 
@@ -290,7 +289,7 @@ static int corr_findings(findings *f, const corr_table *c, gm_error *err)
 
 /* ---- the routing-entropy control (paper: weak, r = 0.24) ------------------ */
 
-static int entropy_findings(findings *f, const study *s, const story *st, gm_error *err)
+static int entropy_findings(findings *f, const story *st, gm_error *err)
 {
     for (size_t i = 0; i < st->n; i++) {
         const domain_story *d = &st->d[i];
@@ -331,7 +330,6 @@ static int entropy_findings(findings *f, const study *s, const story *st, gm_err
         if (rc)
             return -1;
     }
-    (void)s;
     return 0;
 }
 
@@ -402,11 +400,11 @@ int findings_build(findings *f, const study *s, const story *st, const corr_tabl
                    gm_error *err)
 {
     memset(f, 0, sizeof *f);
-    if (band_warnings(f, s, err) || domain_findings(f, s, st, err))
+    if (band_warnings(f, s, err) || domain_findings(f, st, err))
         return -1;
     if (c->present && corr_findings(f, c, err))
         return -1;
-    if (entropy_findings(f, s, st, err))
+    if (entropy_findings(f, st, err))
         return -1;
     return choices(f, s, st, c, err);
 }
