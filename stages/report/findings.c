@@ -139,8 +139,8 @@ static void say_groups(sbuf *b, const domain_story *d)
                 d->groups == 1 ? "" : "s", (long long)d->samples_memorized, (long long)d->samples);
     if (d->groups_checked)
         sbuf_printf(b, "; of the %zu with 3 or more checkpoints from their memorization step on, "
-                    "%zu fall beyond their noise after it. ", d->groups_checked,
-                    d->groups_falling);
+                    "%zu fall%s beyond their noise after it. ", d->groups_checked,
+                    d->groups_falling, d->groups_falling == 1 ? "s" : "");
     else
         sbuf_puts(b, "; none has 3 or more checkpoints from its memorization step on. ");
 }
