@@ -10,6 +10,9 @@ typedef enum { SCHEMA_NOT_VECTOR = 0, SCHEMA_F32, SCHEMA_F64, SCHEMA_U16, SCHEMA
 
 /* The element type of field in a record of the given type. */
 schema_elem schema_vector_type(const char *record_type, const char *field);
+/* 1 when nil may stand in for that vector (e.g. metric.layer_distance). */
+int schema_vector_nullable(const char *record_type, const char *field);
 size_t schema_elem_size(schema_elem e);
+const char *schema_elem_name(schema_elem e); /* "f32", "f64", "u16", "u32" */
 
 #endif

@@ -1,4 +1,8 @@
-/* json_out.c: msgpack record -> JSON text (dump's printing half). */
+/* json_out.c: msgpack record -> JSON text (dump's printing half), written so
+ * that json_in.c reads every record the stages write back to the same bytes:
+ * reals always look like reals, non-finite ones and bin/ext are tagged, and
+ * bytes that are not UTF-8 are escaped (docs/records.md "JSON Lines"). Non-string
+ * map keys and the --brief cut are for reading only and do not go back. */
 #include "json_out.h"
 
 #include <math.h>
@@ -39,6 +43,10 @@ static void putf(strbuf *s, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) { /* every caller prints a few characters */
+        s->oom = 1;
+        return;
+    }
     put(s, tmp, (size_t)n);
 }
 
@@ -48,24 +56,77 @@ void strbuf_free(strbuf *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The length of the well-formed UTF-8 sequence at p[0..n), or 0 if there
+ * is none (stray continuation byte, overlong form, surrogate, above U+10FFFF,
+ * cut short). */
+static size_t utf8_sequence(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; /* the allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) len = 3, lo = 0xA0;
+    else if (c == 0xED) len = 3, hi = 0x9F;
+    else if (c >= 0xE1 && c <= 0xEF) len = 3;
+    else if (c == 0xF0) len = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) len = 4, hi = 0x8F;
+    else return 0;
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return len;
+}
+
+/* A msgpack string as a JSON string. Bytes that are not part of well-formed
+ * UTF-8 print as the lone surrogates \udc80..\udcff (PEP 383's
+ * surrogateescape: byte 0xXX is U+DCXX), which --from-json turns back into
+ * the same bytes; well-formed UTF-8 never encodes a surrogate, so nothing
+ * else prints that way. */
 static void put_string(strbuf *s, const char *p, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)p;
     put(s, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        size_t len = utf8_sequence(u + i, n - i);
+        if (len == 0) {
+            putf(s, "\\u%04x", 0xDC00u + c);
+            i++;
+            continue;
+        }
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             put(s, esc, 2);
         } else if (c < 0x20) {
             putf(s, "\\u%04x", c);
         } else {
-            put(s, (const char *)&c, 1);
+            put(s, p + i, len);
         }
+        i += len;
     }
     put(s, "\"", 1);
 }
 
-/* Non-finite reals are not JSON numbers: print them as strings. */
+/* A finite real always prints as a JSON real ("2.0", not "2"), so that
+ * --from-json packs it as a float again; shortest form that reads back to
+ * the same value is not sought (digits: 9 for f32, 17 for f64). */
+static void put_finite(strbuf *s, double v, int digits)
+{
+    char tmp[40];
+    int n = snprintf(tmp, sizeof tmp, "%.*g", digits, v);
+    put(s, tmp, (size_t)n);
+    if (!strpbrk(tmp, ".e"))
+        put(s, ".0", 2);
+}
+
+/* A vector element: non-finite values are not JSON numbers, so they print
+ * as the strings "NaN", "Infinity", "-Infinity" (the schema says the field
+ * holds reals, so --from-json knows what they mean). */
 static void put_real(strbuf *s, double v, int digits)
 {
     if (isnan(v))
@@ -73,7 +134,20 @@ static void put_real(strbuf *s, double v, int digits)
     else if (isinf(v))
         put(s, v > 0 ? "\"Infinity\"" : "\"-Infinity\"", v > 0 ? 10 : 11);
     else
-        putf(s, "%.*g", digits, v);
+        put_finite(s, v, digits);
+}
+
+/* A scalar real outside a vector: a non-finite one prints tagged,
+ * {"$float":"NaN"}, since a bare "NaN" would read back as a string. */
+static void put_scalar_real(strbuf *s, double v, int digits)
+{
+    if (isfinite(v)) {
+        put_finite(s, v, digits);
+    } else {
+        put(s, "{\"$float\":", 10);
+        put_real(s, v, digits);
+        put(s, "}", 1);
+    }
 }
 
 static void put_vector(strbuf *s, const char *bytes, size_t size, schema_elem e, size_t brief)
@@ -126,8 +200,8 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
     case MSGPACK_OBJECT_BOOLEAN: put(s, o->via.boolean ? "true" : "false", o->via.boolean ? 4 : 5); break;
     case MSGPACK_OBJECT_POSITIVE_INTEGER: putf(s, "%llu", (unsigned long long)o->via.u64); break;
     case MSGPACK_OBJECT_NEGATIVE_INTEGER: putf(s, "%lld", (long long)o->via.i64); break;
-    case MSGPACK_OBJECT_FLOAT32: put_real(s, o->via.f64, 9); break;
-    case MSGPACK_OBJECT_FLOAT64: put_real(s, o->via.f64, 17); break;
+    case MSGPACK_OBJECT_FLOAT32: put_scalar_real(s, o->via.f64, 9); break;
+    case MSGPACK_OBJECT_FLOAT64: put_scalar_real(s, o->via.f64, 17); break;
     case MSGPACK_OBJECT_STR: put_string(s, o->via.str.ptr, o->via.str.size); break;
     case MSGPACK_OBJECT_BIN: {
         schema_elem e = key ? schema_vector_type(rtype, key) : SCHEMA_NOT_VECTOR;
@@ -163,10 +237,12 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             const msgpack_object *k = &o->via.map.ptr[i].key, *v = &o->via.map.ptr[i].val;
             if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 4 && !memcmp(k->via.str.ptr, "type", 4) &&
-                v->type == MSGPACK_OBJECT_STR && v->via.str.size < sizeof tbuf) {
-                if (v->via.str.size) /* msgpack-c gives "" a NULL ptr */
-                    memcpy(tbuf, v->via.str.ptr, v->via.str.size);
-                tbuf[v->via.str.size] = 0;
+                v->type == MSGPACK_OBJECT_STR) {
+                /* a type too long for tbuf names no schema type: "" says so too */
+                size_t n = v->via.str.size < sizeof tbuf ? v->via.str.size : 0;
+                if (n) /* msgpack-c gives "" a NULL ptr */
+                    memcpy(tbuf, v->via.str.ptr, n);
+                tbuf[n] = 0;
                 inner = tbuf;
             }
         }
@@ -178,10 +254,12 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
             char kbuf[128] = "";
             if (k->type == MSGPACK_OBJECT_STR) {
                 put_string(s, k->via.str.ptr, k->via.str.size);
-                size_t n = k->via.str.size < sizeof kbuf - 1 ? k->via.str.size : sizeof kbuf - 1;
-                if (n) /* msgpack-c gives "" a NULL ptr */
+                /* a key too long for kbuf, or holding NUL, names no schema field */
+                size_t n = k->via.str.size;
+                if (n && n < sizeof kbuf && !memchr(k->via.str.ptr, 0, n)) {
                     memcpy(kbuf, k->via.str.ptr, n);
-                kbuf[n] = 0;
+                    kbuf[n] = 0;
+                }
             } else if (k->type == MSGPACK_OBJECT_ARRAY || k->type == MSGPACK_OBJECT_MAP) {
                 /* a container key is not rendered: escaping nested keys once per level
                  * grows the text as 2^depth (a 1.5 KB stream printed gigabytes) */
@@ -190,6 +268,8 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
             } else { /* JSON keys are strings: render a scalar key as its JSON text */
                 strbuf ks = {0};
                 put_object(&ks, k, inner, NULL, brief);
+                if (ks.oom)
+                    s->oom = 1;
                 put_string(s, ks.data ? ks.data : "", ks.len);
                 strbuf_free(&ks);
             }

@@ -1,6 +1,9 @@
 /* json_out.h: one record (a msgpack map) as one line of JSON. Vectors named
  * in the schema print as arrays of numbers; other bin values as
- * {"$hex": "..."} so that --from-json can restore them byte for byte. */
+ * {"$hex": "..."}, ext as {"$ext": T, "$hex": "..."}, non-finite reals as
+ * {"$float": "NaN"}, bytes that are not UTF-8 as \udc80..\udcff, so that
+ * --from-json can restore them byte for byte (docs/records.md "JSON Lines").
+ * An allocation failure sets strbuf.oom; the caller reports it. */
 #ifndef DUMP_JSON_OUT_H
 #define DUMP_JSON_OUT_H
 

@@ -1,7 +1,7 @@
 /* dump: print any grokmon record stream (plain or LZ4) as JSON Lines, or with
  * --from-json turn JSON Lines back into a stream. How users and tests look
- * inside streams and hand-make them (docs/records.md). Headers are printed
- * too, so `dump | dump --from-json` round-trips a stream. */
+ * inside streams and hand-make them (docs/records.md "JSON Lines"). Headers
+ * are printed too, so `dump | dump --from-json` gives back the same bytes. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -29,8 +29,12 @@ static const cli_program program = {
     .name = "dump",
     .usage = "dump [options] [FILE...]   |   dump --from-json [options] [FILE...]",
     .summary = "Print grokmon record streams (plain or LZ4; FILE or stdin) as one JSON object per\n"
-               "line, vectors as arrays of numbers. With --from-json, read such lines and write a\n"
-               "record stream; a header is added when the first line is not one.",
+               "line, vectors as arrays of numbers, reals always as reals. With --from-json, read\n"
+               "such lines and write a record stream (a header is added when the first line is not\n"
+               "one); vector fields must be arrays of their element type. String bytes that are\n"
+               "not UTF-8 print as \\udc80..\\udcff (PEP 383) and non-finite reals as\n"
+               "{\"$float\":\"NaN\"}, so dump | dump --from-json gives back the same bytes\n"
+               "(docs/records.md, \"JSON Lines\").",
     .example = "  reader --domain math data.npy | dump --brief 8 | head\n"
                "  dump paths.mpk.lz4 | jq -c 'select(.type==\"pathway\") | .path'\n"
                "  dump --from-json -o made.mpk < made.jsonl",
@@ -47,7 +51,7 @@ static int write_text(gm_output *out, strbuf *s, gm_error *err)
 }
 
 /* Print every header the reader holds from index *shown on. */
-static void print_new_headers(record_reader *r, size_t *shown, strbuf *s)
+static int print_new_headers(record_reader *r, size_t *shown, strbuf *s, gm_error *err)
 {
     for (; *shown < record_reader_header_count(r); (*shown)++) {
         const char *bytes;
@@ -55,10 +59,14 @@ static void print_new_headers(record_reader *r, size_t *shown, strbuf *s)
         record_reader_header_bytes(r, *shown, &bytes, &len);
         msgpack_unpacked u;
         msgpack_unpacked_init(&u);
-        if (msgpack_unpack_next(&u, bytes, len, &off) == MSGPACK_UNPACK_SUCCESS)
+        int ok = msgpack_unpack_next(&u, bytes, len, &off) == MSGPACK_UNPACK_SUCCESS;
+        if (ok) /* the reader packed these bytes itself: only memory can fail */
             json_out_record(s, &u.data, (size_t)brief);
         msgpack_unpacked_destroy(&u);
+        if (!ok)
+            return gm_fail(err, GM_ENOMEM, "out of memory printing a header");
     }
+    return 0;
 }
 
 static int dump_stream(const char *path, gm_output *out, gm_error *err)
@@ -69,20 +77,18 @@ static int dump_stream(const char *path, gm_output *out, gm_error *err)
     strbuf s = {0};
     size_t shown = 0;
     const msgpack_object *rec;
-    int got;
-    print_new_headers(r, &shown, &s);
-    while ((got = record_reader_next(r, &rec, err)) > 0) {
-        print_new_headers(r, &shown, &s);
-        json_out_record(&s, rec, (size_t)brief);
-        if (s.len >= (1 << 18) && write_text(out, &s, err) < 0) {
-            got = -1;
-            break;
-        }
+    int got = print_new_headers(r, &shown, &s, err) < 0 ? -1 : 0;
+    while (got == 0 && (got = record_reader_next(r, &rec, err)) > 0) {
+        got = print_new_headers(r, &shown, &s, err);
+        if (got == 0)
+            json_out_record(&s, rec, (size_t)brief);
+        if (got == 0 && s.len >= (1 << 18))
+            got = write_text(out, &s, err);
     }
     if (got == 0)
-        print_new_headers(r, &shown, &s);
-    if (got == 0 && write_text(out, &s, err) < 0)
-        got = -1;
+        got = print_new_headers(r, &shown, &s, err);
+    if (got == 0)
+        got = write_text(out, &s, err);
     strbuf_free(&s);
     record_reader_close(r);
     return got;
@@ -103,9 +109,11 @@ static int from_json_stream(const char *path, record_writer *w, int *wrote_any, 
         if (strspn(line, " \t\r\n") == (size_t)n)
             continue;
         json_error_t jerr;
-        json_t *obj = json_loadb(line, (size_t)n, 0, &jerr);
+        json_t *obj = json_in_parse(line, (size_t)n, &jerr, err);
         if (!obj) {
-            rc = gm_fail(err, GM_EDATA, "%s:%zu: invalid JSON: %s", name, lineno, jerr.text);
+            if (err->code == GM_EDATA)
+                gm_fail(err, GM_EDATA, "%s:%zu: invalid JSON: %s", name, lineno, jerr.text);
+            rc = -1;
             break;
         }
         json_t *type = json_object_get(obj, "type");

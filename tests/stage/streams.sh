@@ -50,7 +50,7 @@ must_fail "wrong header version" 1 "unsupported schema version 99 (this build re
 no_file "no output for a wrong version" "$TMP/v99.mpk"
 must_fail "bad JSON line named" 1 "stdin:2: invalid JSON" "printf '{\"type\":\"a\"}\n{nope\n' | $D --from-json -o '$TMP/j.mpk'"
 no_file "no output for bad JSON" "$TMP/j.mpk"
-must_fail "vector field with a non-number" 1 "field \"tokens\": element 1 is not a number" \
+must_fail "vector field with a non-number" 1 "field \"tokens\": element 1 is a string, not a u32" \
   "echo '{\"type\":\"sample\",\"tokens\":[1,\"x\"]}' | $D --from-json -o '$TMP/j.mpk'"
 
 # Atomic -o: a writer killed midway leaves neither the file nor its temporary.
