@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "input.h"
+
 /* Split one line (no newline) in place into fields; quoted fields may hold
  * commas and "" for a quote. Returns the field count (cap + 1 when there are
  * more than cap), or -1 on a bad quote. */
@@ -63,9 +65,9 @@ static int split_fields(char *line, char **field, int cap)
 int csv_open(csv_reader *r, const char *path, gm_error *err)
 {
     r->path = path;
-    FILE *f = fopen(path, "rb");
+    FILE *f = gm_file_fopen(path, err); /* a regular file: not a directory or a FIFO */
     if (!f)
-        return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     size_t cap = 65536, len = 0;
     char *buf = malloc(cap);
     for (;;) {

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "input.h"
+
 #define DIM_MAX ((int64_t)1 << 24) /* beyond any MoE shape; keeps products in int64 */
 
 static const struct {
@@ -142,9 +144,9 @@ static int config_parse(const char *path, json_t *root, model_config *c, gm_erro
 
 int hf_config_read(const char *path, model_config *cfg, gm_error *err)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = gm_file_fopen(path, err); /* a regular file: a FIFO would wait forever */
     if (!fp)
-        return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     json_error_t je;
     json_t *root = json_loadf(fp, JSON_REJECT_DUPLICATES, &je);
     fclose(fp);

@@ -1,7 +1,9 @@
 /* input.c: bytes from a file or stdin, LZ4 frames decompressed on the fly.
  * A frame is recognised by its magic at the start of the input and right
  * after each frame ends; bytes that do not start with a frame magic there are
- * passed through as plain data until the end. It does not look at msgpack. */
+ * passed through as plain data until the end. It does not look at msgpack.
+ * gm_file_open, the check every input opened by name goes through (regular
+ * files only, or a descriptor the process already has), is here too. */
 #include "input.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <lz4frame.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define RAW_CAP (1 << 16)
@@ -31,6 +34,95 @@ struct gm_input {
     uint64_t frame_offset;      /* file offset where the current LZ4 frame began */
 };
 
+/* ---- opening an input by name ------------------------------------------ */
+
+/* The descriptor a descriptor name stands for ("/dev/stdin" 0, "/dev/fd/N" and
+ * "/proc/self/fd/N" N), or -1 for any other name. */
+static int descriptor_of(const char *path)
+{
+    if (strcmp(path, "/dev/stdin") == 0)
+        return STDIN_FILENO;
+    const char *n = NULL;
+    if (strncmp(path, "/dev/fd/", 8) == 0)
+        n = path + 8;
+    else if (strncmp(path, "/proc/self/fd/", 14) == 0)
+        n = path + 14;
+    if (!n || *n < '0' || *n > '9' || strlen(n) > 9)
+        return -1;
+    int fd = 0;
+    for (; *n; n++) {
+        if (*n < '0' || *n > '9')
+            return -1;
+        fd = fd * 10 + (*n - '0');
+    }
+    return fd;
+}
+
+/* "PATH: is a FIFO (named pipe), not a regular file" and the like; -1. */
+static int not_regular(const char *path, mode_t mode, gm_error *err)
+{
+    const char *what = S_ISDIR(mode)    ? "a directory"
+                       : S_ISFIFO(mode) ? "a FIFO (named pipe)"
+                       : S_ISCHR(mode)  ? "a character device"
+                       : S_ISBLK(mode)  ? "a block device"
+                       : S_ISSOCK(mode) ? "a socket"
+                                        : "not a file";
+    return gm_fail(err, GM_EIO, "%s: is %s, not a regular file", path, what);
+}
+
+int gm_file_open(const char *path, gm_error *err)
+{
+    int given = descriptor_of(path);
+    if (given >= 0) {
+        int fd = fcntl(given, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return fd;
+    }
+    /* Look before opening: opening a FIFO waits for a writer, and opening a
+     * device can do things. Then open without waiting and look again, in case
+     * the name changed in between. */
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return not_regular(path, st.st_mode, err);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return gm_fail(err, GM_EIO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return not_regular(path, st.st_mode, err);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        int e = errno;
+        close(fd);
+        return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(e));
+    }
+    return fd;
+}
+
+FILE *gm_file_fopen(const char *path, gm_error *err)
+{
+    int fd = gm_file_open(path, err);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        gm_fail(err, GM_ENOMEM, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+/* ---- the byte source ------------------------------------------------------ */
+
 gm_input *gm_input_open(const char *path, gm_error *err)
 {
     gm_input *in = calloc(1, sizeof *in);
@@ -42,10 +134,9 @@ gm_input *gm_input_open(const char *path, gm_error *err)
         in->fd = STDIN_FILENO;
         in->name = strdup("stdin");
     } else {
-        in->fd = open(path, O_RDONLY | O_CLOEXEC);
+        in->fd = gm_file_open(path, err);
         in->name = strdup(path);
         if (in->fd < 0) {
-            gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
             gm_input_close(in);
             return NULL;
         }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input.h"
 #include "model.h"
 
 /* Every dtype the format defines; only three are computed with (gm_dtype). */
@@ -188,17 +189,15 @@ st_file *st_file_open(const char *path, gm_error *err)
         return NULL;
     }
     f->fd = -1;
-    f->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (f->fd < 0) {
-        gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    f->fd = gm_file_open(path, err); /* a regular file, or a refusal: never waits */
+    if (f->fd < 0)
         goto fail;
-    }
     struct stat sb;
     if (fstat(f->fd, &sb) < 0) {
         gm_fail(err, GM_EIO, "%s: cannot stat: %s", path, strerror(errno));
         goto fail;
     }
-    if (!S_ISREG(sb.st_mode)) {
+    if (!S_ISREG(sb.st_mode)) { /* only a descriptor name gets here */
         gm_fail(err, GM_EIO, "%s: not a regular file", path);
         goto fail;
     }
@@ -288,11 +287,9 @@ st_index *st_index_read(const char *path, gm_error *err)
     }
     index_entry *ents = NULL;
     json_t *root = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = gm_file_fopen(path, err);
+    if (!fp)
         goto fail;
-    }
     json_error_t je;
     root = json_loadf(fp, JSON_REJECT_DUPLICATES, &je);
     fclose(fp);

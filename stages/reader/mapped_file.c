@@ -1,8 +1,9 @@
 /* mapped_file.c: an input file as one span of bytes. Regular files are
  * memory-mapped (read-only, never read whole: OLMo token files are tens of
- * GB); pipes and FIFOs are read into memory as they are, and "-" (stdin)
- * through gm_input, so LZ4 frames are undone. It does not interpret the
- * bytes. design.md "reader". */
+ * GB); a pipe named by a descriptor name (/dev/stdin, /dev/fd/N: a shell's
+ * <(...)) is read into memory as it is, and "-" (stdin) through gm_input, so
+ * LZ4 frames are undone. Named FIFOs and devices are refused (gm_file_open).
+ * It does not interpret the bytes. design.md "reader". */
 #include "reader.h"
 
 #include <errno.h>
@@ -72,7 +73,7 @@ static int slurp_input(mapped_file *mf, const char *path, gm_error *err)
     return 0;
 }
 
-/* A pipe or FIFO: read it all, bytes as they are; closes fd. */
+/* A pipe given by a descriptor name: read it all, bytes as they are; closes fd. */
 static int slurp_fd(mapped_file *mf, int fd, const char *path, gm_error *err)
 {
     size_t cap = 1 << 16, used = 0;
@@ -116,9 +117,11 @@ int mapped_file_open(mapped_file *mf, const char *path, gm_error *err)
     if (strcmp(path, "-") == 0)
         return slurp_input(mf, "-", err);
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* a regular file, or a descriptor name (/dev/fd/N: a shell's <(...)), which
+     * may be a pipe; a named FIFO or a device is refused (gm_file_open) */
+    int fd = gm_file_open(path, err);
     if (fd < 0)
-        return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     struct stat st;
     if (fstat(fd, &st) < 0) {
         int e = errno;
@@ -127,7 +130,7 @@ int mapped_file_open(mapped_file *mf, const char *path, gm_error *err)
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return gm_fail(err, GM_EIO, "%s: is a directory, not a file", path);
+        return gm_fail(err, GM_EIO, "%s: is a directory, not a regular file", path);
     }
     if (!S_ISREG(st.st_mode))
         return slurp_fd(mf, fd, path, err);

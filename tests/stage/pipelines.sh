@@ -59,15 +59,16 @@ for s in "reader:$R $TMP/tok.u16" "router-trace:$BIN/router-trace -j 1 --model $
 done
 
 # ---- SIGTERM in the middle of a run ----------------------------------------
-# term_fifo NAME OUT STAGE ARGS...: the stage reads FIFO (its last argument
-# is replaced by the FIFO) fed with INPUT's bytes and then held open, so it
+# term_fifo NAME OUT INPUT STAGE ARGS...: the stage reads /dev/stdin (its
+# last argument), a FIFO fed with INPUT's bytes and then held open, so it
 # waits mid-stream; once its -o temporary exists (or after 0.5 s, for a stage
-# that writes only at the end), SIGTERM; then no OUT and no temporary.
+# that writes only at the end), SIGTERM; then no OUT and no temporary. (A FIFO
+# named as an input is refused: input_kinds.sh.)
 term_fifo() {
   local name="$1" out="$2" input="$3"; shift 3
   local fifo="$TMP/fifo.$RANDOM"
   mkfifo "$fifo"
-  "$@" "$fifo" -o "$out" 2>"$TMP/t.err" &
+  "$@" /dev/stdin -o "$out" <"$fifo" 2>"$TMP/t.err" &
   local pid=$!
   exec 3>"$fifo"
   cat "$input" >&3
