@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "input.h"
 #include "json_in.h"
 #include "json_out.h"
 #include "record.h"
@@ -96,10 +97,11 @@ static int dump_stream(const char *path, gm_output *out, gm_error *err)
 
 static int from_json_stream(const char *path, record_writer *w, int *wrote_any, gm_error *err)
 {
-    FILE *f = (!path || strcmp(path, "-") == 0) ? stdin : fopen(path, "r");
+    /* a named file must be a regular file (gm_file_open): a FIFO would wait forever */
+    FILE *f = (!path || strcmp(path, "-") == 0) ? stdin : gm_file_fopen(path, err);
     const char *name = f == stdin ? "stdin" : path;
     if (!f)
-        return gm_fail(err, GM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     ssize_t n;
