@@ -30,6 +30,8 @@ struct record_reader {
     msgpack_unpacked first_header;  /* the stream's header, unpacked */
     packed_bytes *headers;
     size_t n_headers;
+    size_t n_carried;               /* headers already named by some output header */
+    int pass_headers;               /* record_reader_next returns later headers too */
     uint64_t fed;                   /* decompressed bytes given to the unpacker */
     uint64_t record_no;             /* 1-based number of the current record */
     uint64_t record_offset;         /* its byte offset in the decompressed stream */
@@ -97,6 +99,24 @@ static int str_equals(const msgpack_object *o, const char *s)
            (n == 0 || memcmp(o->via.str.ptr, s, n) == 0); /* "" has a NULL ptr */
 }
 
+/* An sbuffer whose packer remembers a failed write (msgpack-c's packers
+ * return the error, but nested packing goes on past it): a record cut short
+ * by a failed allocation must never be written. */
+typedef struct checked_sbuffer {
+    msgpack_sbuffer sb;
+    int oom;
+} checked_sbuffer;
+
+static int checked_write(void *data, const char *buf, size_t len)
+{
+    checked_sbuffer *cb = data;
+    if (cb->oom || msgpack_sbuffer_write(&cb->sb, buf, len) != 0) {
+        cb->oom = 1;
+        return -1;
+    }
+    return 0;
+}
+
 /* Validate a header record and keep its bytes. */
 static int keep_header(record_reader *r, const msgpack_object *h, gm_error *err)
 {
@@ -112,16 +132,18 @@ static int keep_header(record_reader *r, const msgpack_object *h, gm_error *err)
                        : v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (long long)v->via.i64
                                                                           : -1LL,
                        GM_SCHEMA_VERSION, r->where);
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
+    checked_sbuffer cb = {.oom = 0};
+    msgpack_sbuffer_init(&cb.sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, &cb, checked_write);
     msgpack_pack_object(&pk, *h);
-    packed_bytes *grown = sb.data ? realloc(r->headers, (r->n_headers + 1) * sizeof *grown) : NULL;
+    packed_bytes *grown = cb.oom || !cb.sb.data ? NULL
+                          : realloc(r->headers, (r->n_headers + 1) * sizeof *grown);
     if (!grown) {
-        msgpack_sbuffer_destroy(&sb);
+        msgpack_sbuffer_destroy(&cb.sb);
         return gm_fail(err, GM_ENOMEM, "out of memory keeping a header");
     }
+    msgpack_sbuffer sb = cb.sb;
     r->headers = grown;
     r->headers[r->n_headers].len = sb.size; /* read before release zeroes it */
     r->headers[r->n_headers].bytes = msgpack_sbuffer_release(&sb);
@@ -189,13 +211,16 @@ int record_reader_next(record_reader *r, const msgpack_object **rec, gm_error *e
         if (str_equals(type, "header")) { /* a concatenated stream begins */
             if (keep_header(r, o, err) < 0)
                 return -1;
-            continue;
+            if (!r->pass_headers)
+                continue;
+            r->n_carried = r->n_headers; /* the stage passes it on (record_writer_copy) */
         }
         *rec = o;
         return 1;
     }
 }
 
+void record_reader_pass_headers(record_reader *r, int on) { r->pass_headers = on; }
 const char *record_reader_where(record_reader *r) { return r->where; }
 const char *record_reader_name(const record_reader *r) { return gm_input_name(r->in); }
 size_t record_reader_header_count(const record_reader *r) { return r->n_headers; }
@@ -368,9 +393,18 @@ int record_get_u16s(const msgpack_object *m, const char *key, uint16_t **out, si
 
 struct record_writer {
     gm_output *out;
-    msgpack_sbuffer buf;
+    checked_sbuffer buf;
     msgpack_packer pk;
+    /* the stage's header, to write again where a new part begins */
+    const char *stage, *version;
+    record_pack_fn pack_options;
+    const void *options_ctx;
 };
+
+static int out_of_memory(record_writer *w, gm_error *err)
+{
+    return w->buf.oom ? gm_fail(err, GM_ENOMEM, "out of memory writing records") : 0;
+}
 
 record_writer *record_writer_create(gm_output *out, gm_error *err)
 {
@@ -381,8 +415,8 @@ record_writer *record_writer_create(gm_output *out, gm_error *err)
         return NULL;
     }
     w->out = out;
-    msgpack_sbuffer_init(&w->buf);
-    msgpack_packer_init(&w->pk, &w->buf, msgpack_sbuffer_write);
+    msgpack_sbuffer_init(&w->buf.sb);
+    msgpack_packer_init(&w->pk, &w->buf, checked_write);
     return w;
 }
 
@@ -390,47 +424,80 @@ msgpack_packer *record_writer_packer(record_writer *w) { return &w->pk; }
 
 static int flush(record_writer *w, gm_error *err)
 {
-    if (w->buf.size == 0)
+    if (out_of_memory(w, err))
+        return -1;
+    if (w->buf.sb.size == 0)
         return 0;
-    int rc = gm_output_write(w->out, w->buf.data, w->buf.size, err);
-    msgpack_sbuffer_clear(&w->buf);
+    int rc = gm_output_write(w->out, w->buf.sb.data, w->buf.sb.size, err);
+    msgpack_sbuffer_clear(&w->buf.sb);
     return rc;
 }
 
 int record_writer_end(record_writer *w, gm_error *err)
 {
-    return w->buf.size >= FLUSH_AT ? flush(w, err) : 0;
+    if (out_of_memory(w, err))
+        return -1;
+    return w->buf.sb.size >= FLUSH_AT ? flush(w, err) : 0;
 }
 
-int record_writer_header(record_writer *w, const char *stage, const char *version,
-                         record_pack_fn pack_options, const void *options_ctx,
-                         record_reader *const *inputs, size_t n_inputs, gm_error *err)
+/* The header map up to its "inputs" array of n entries; the caller packs them. */
+static void pack_own_header(record_writer *w, size_t n_inputs)
 {
     msgpack_packer *pk = &w->pk;
     msgpack_pack_map(pk, 7);
     pack_kv_str(pk, "type", "header");
     pack_kv_str(pk, "format", GM_FORMAT_NAME);
     pack_kv_i64(pk, "schema_version", GM_SCHEMA_VERSION);
-    pack_kv_str(pk, "stage", stage);
-    pack_kv_str(pk, "version", version);
+    pack_kv_str(pk, "stage", w->stage);
+    pack_kv_str(pk, "version", w->version);
     pack_str(pk, "options");
-    if (pack_options)
-        pack_options(pk, options_ctx);
+    if (w->pack_options)
+        w->pack_options(pk, w->options_ctx);
     else
         msgpack_pack_map(pk, 0);
+    pack_str(pk, "inputs");
+    msgpack_pack_array(pk, n_inputs);
+}
+
+int record_writer_header(record_writer *w, const char *stage, const char *version,
+                         record_pack_fn pack_options, const void *options_ctx,
+                         record_reader *const *inputs, size_t n_inputs, gm_error *err)
+{
+    w->stage = stage;
+    w->version = version;
+    w->pack_options = pack_options;
+    w->options_ctx = options_ctx;
     size_t total = 0;
     for (size_t i = 0; i < n_inputs; i++)
         total += inputs[i] ? inputs[i]->n_headers : 0;
-    pack_str(pk, "inputs");
-    msgpack_pack_array(pk, total);
-    for (size_t i = 0; i < n_inputs; i++)
+    pack_own_header(w, total);
+    for (size_t i = 0; i < n_inputs; i++) {
         for (size_t j = 0; inputs[i] && j < inputs[i]->n_headers; j++)
-            msgpack_sbuffer_write(&w->buf, inputs[i]->headers[j].bytes, inputs[i]->headers[j].len);
+            checked_write(&w->buf, inputs[i]->headers[j].bytes, inputs[i]->headers[j].len);
+        if (inputs[i])
+            inputs[i]->n_carried = inputs[i]->n_headers;
+    }
+    return record_writer_end(w, err);
+}
+
+int record_writer_part(record_writer *w, record_reader *r, gm_error *err)
+{
+    if (r->n_carried >= r->n_headers)
+        return 0;
+    pack_own_header(w, r->n_headers - r->n_carried);
+    for (size_t j = r->n_carried; j < r->n_headers; j++)
+        checked_write(&w->buf, r->headers[j].bytes, r->headers[j].len);
+    r->n_carried = r->n_headers;
     return record_writer_end(w, err);
 }
 
 int record_writer_copy(record_writer *w, const msgpack_object *rec, gm_error *err)
 {
+    if (w->stage && record_is_type(rec, "header")) { /* a new part: our header over it */
+        pack_own_header(w, 1);
+        msgpack_pack_object(&w->pk, *rec);
+        return record_writer_end(w, err);
+    }
     msgpack_pack_object(&w->pk, *rec);
     return record_writer_end(w, err);
 }
@@ -443,7 +510,7 @@ int record_writer_close(record_writer *w, gm_error *err)
     } else {
         gm_output_abort(w->out);
     }
-    msgpack_sbuffer_destroy(&w->buf);
+    msgpack_sbuffer_destroy(&w->buf.sb);
     free(w);
     return rc;
 }
@@ -453,7 +520,7 @@ void record_writer_abort(record_writer *w)
     if (!w)
         return;
     gm_output_abort(w->out);
-    msgpack_sbuffer_destroy(&w->buf);
+    msgpack_sbuffer_destroy(&w->buf.sb);
     free(w);
 }
 

@@ -3,8 +3,14 @@
  * A stream is a sequence of msgpack maps with string keys and a "type". The
  * first record is a `header`; the reader validates it, keeps it (and any
  * header of a later concatenated stream) for provenance, and does not return
- * headers from record_reader_next. Numeric vectors are msgpack bin holding
+ * headers from record_reader_next unless asked to (record_reader_pass_headers:
+ * stage_io does, so that a stage's output keeps every input header in place,
+ * docs/records.md "Streams"). Numeric vectors are msgpack bin holding
  * little-endian elements whose type the schema fixes (schema.h).
+ *
+ * Writing checks every allocation: a record that could not be packed whole
+ * is an out-of-memory error at the next record_writer_end or close, never a
+ * short record in the output.
  *
  * Ownership: a record returned by record_reader_next lives until the next call
  * or record_reader_close. Getters that return vectors malloc a copy that the
@@ -35,6 +41,12 @@ record_reader *record_reader_open(const char *path, gm_error *err);
  * (truncated or corrupt stream, not a map, no "type"), with the input name,
  * record number and byte offset in the message. */
 int record_reader_next(record_reader *r, const msgpack_object **rec, gm_error *err);
+
+/* on: record_reader_next also returns the headers of later concatenated
+ * streams (kept for provenance all the same), in their place among the
+ * records. A stage that passes them to record_writer_copy starts a new part
+ * of its output there. Off by default. */
+void record_reader_pass_headers(record_reader *r, int on);
 
 /* "file.mpk: record 12 at byte 3456" for the record last returned. Use it
  * with gm_error_where when a field of that record is bad. */
@@ -88,13 +100,26 @@ int record_writer_end(record_writer *w, gm_error *err);
 
 /* Write the stream header: stage name and version, its options (a packer
  * callback writes a map, e.g. cli_pack_options), and the headers of its
- * inputs (any number of readers, may be 0). */
+ * inputs (any number of readers, may be 0), every header each has kept so
+ * far. stage, version and options_ctx must outlive w: the writer repeats the
+ * header where a new part of the output begins. */
 typedef void (*record_pack_fn)(msgpack_packer *pk, const void *ctx);
 int record_writer_header(record_writer *w, const char *stage, const char *version,
                          record_pack_fn pack_options, const void *options_ctx,
                          record_reader *const *inputs, size_t n_inputs, gm_error *err);
 
-/* Copy a record through unchanged (pass-through of types a stage does not handle). */
+/* Start a new part of the output for the headers r met since an output
+ * header last named them (a side input read to its end, whose concatenated
+ * parts came after the output header): the stage's header again, with those
+ * as its inputs. Nothing when there are none. */
+int record_writer_part(record_writer *w, record_reader *r, gm_error *err);
+
+/* Copy a record through unchanged (pass-through of types a stage does not
+ * handle). A header (from record_reader_pass_headers: a concatenated input's
+ * next part begins) is not copied as it is: once record_writer_header has
+ * run, the writer starts a new part there, the stage's header again with
+ * that header as its one input, so the output is a concatenation of parts
+ * as the input was and every input header is kept, in order. */
 int record_writer_copy(record_writer *w, const msgpack_object *rec, gm_error *err);
 
 /* Flush, finish the output and rename it into place; frees w. */

@@ -1,4 +1,6 @@
-/* stage_io.c: open inputs, output and header for a stage; commit or abort. */
+/* stage_io.c: open inputs, output and header for a stage; run the record
+ * loop (later headers of concatenated inputs included, so that they are
+ * kept in place: docs/records.md "Streams"); commit or abort. */
 #include "stage_io.h"
 
 #include <stdlib.h>
@@ -51,7 +53,14 @@ static void close_inputs(stage_io *io)
 
 int stage_io_close(stage_io *io, gm_error *err)
 {
-    int rc = io->w ? record_writer_close(io->w, err) : 0;
+    int rc = 0;
+    for (size_t i = 0; io->w && rc == 0 && i < io->n_in; i++)
+        rc = record_writer_part(io->w, io->in[i], err);
+    if (rc) {
+        stage_io_abort(io);
+        return -1;
+    }
+    rc = io->w ? record_writer_close(io->w, err) : 0;
     io->w = NULL;
     close_inputs(io);
     return rc;
@@ -73,13 +82,15 @@ int stage_io_each_record(stage_io *io, size_t n_in, stage_record_fn fn, void *ct
     for (size_t i = 0; i < n_in; i++) {
         const msgpack_object *rec;
         int got;
+        record_reader_pass_headers(io->in[i], 1);
         while ((got = record_reader_next(io->in[i], &rec, err)) == 1) {
             if (fn(ctx, rec, io->w, err)) {
                 if (err->code != GM_EPIPE)
                     gm_error_where(err, "%s", record_reader_where(io->in[i]));
                 return -1;
             }
-            cli_progress_update(&prog, ++done);
+            if (!record_is_type(rec, "header"))
+                cli_progress_update(&prog, ++done);
         }
         if (got < 0)
             return -1;

@@ -29,13 +29,19 @@ int stage_io_open_output(stage_io *io, const cli_program *prog, const char *out_
  * in[0..n_in) in order (n_in may leave out side inputs opened last), showing
  * them as progress ("N what") on a terminal or with force_progress. fn decides
  * what each record becomes, passing unknown types on with record_writer_copy.
- * An error from fn gets the input's place (name, record, offset) appended,
- * except a closed downstream pipe. */
+ * That includes the header of a concatenated input's next part (cat a.mpk
+ * b.mpk | stage): passed on, it starts a new part of the output with the
+ * stage's own header over it, so provenance keeps every header in order; a
+ * stage that holds records back (a batch) must write them out first, as for
+ * any other passed-on record. An error from fn gets the input's place (name,
+ * record, offset) appended, except a closed downstream pipe. */
 typedef int (*stage_record_fn)(void *ctx, const msgpack_object *rec, record_writer *w,
                                gm_error *err);
 int stage_io_each_record(stage_io *io, size_t n_in, stage_record_fn fn, void *ctx,
                          const char *what, int force_progress, gm_error *err);
-/* Commit the output (rename into place) and close the inputs. */
+/* Commit the output (rename into place) and close the inputs. Headers that
+ * side inputs met after the output header (a concatenated --membership file,
+ * say) are named first, in a last part of the output (record_writer_part). */
 int stage_io_close(stage_io *io, gm_error *err);
 /* Drop the output (no file is left) and close the inputs. */
 void stage_io_abort(stage_io *io);

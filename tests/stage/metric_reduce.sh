@@ -172,14 +172,14 @@ $MR "$TMP/hand.mpk" 2>"$TMP/hand.err" | $DUMP >"$TMP/hand.out"
 check "hand calibration: z gets eps 0.3, in band" \
   grep -q '"domain":"z","eps":0.29999999999999999,"delta":0.050000000000000003,"n":5,"memorized_before_last":0.20000000000000001,"calibrated":true,"in_band":true,"search":"values"' "$TMP/hand.out"
 check "hand calibration: y has no eps in band, takes the closest that memorizes any (1.0)" \
-  grep -q '"domain":"y","eps":1,"delta":0.050000000000000003,"n":4,"memorized_before_last":1,"calibrated":true,"in_band":false' "$TMP/hand.out"
+  grep -q '"domain":"y","eps":1.0,"delta":0.050000000000000003,"n":4,"memorized_before_last":1.0,"calibrated":true,"in_band":false' "$TMP/hand.out"
 check "hand calibration: the missed band is said on stderr, naming the domain" \
   grep -q "warning: domain y: no eps memorizes 20-25 % of its samples before the last checkpoint; eps 1 memorizes 100.0 %" "$TMP/hand.err"
 check "hand calibration: the analysis choices ride along" \
   grep -q '"domain":"y",.*"threshold":0.69999999999999996,"weights":"softmax","n_layers":2,"n_checkpoints":3' "$TMP/hand.out"
 $MR --eps-search grid "$TMP/hand.mpk" 2>/dev/null | $DUMP >"$TMP/hand-grid.out"
 check "grid calibration: y takes the closest grid point (0.1, 0 %)" \
-  grep -q '"domain":"y","eps":0.10000000000000001,"delta":0.050000000000000003,"n":4,"memorized_before_last":0,"calibrated":true,"in_band":false,"search":"grid"' "$TMP/hand-grid.out"
+  grep -q '"domain":"y","eps":0.10000000000000001,"delta":0.050000000000000003,"n":4,"memorized_before_last":0.0,"calibrated":true,"in_band":false,"search":"grid"' "$TMP/hand-grid.out"
 $REF metrics --eps-search grid "$TMP/hand.jsonl" >"$TMP/hand-grid.ref"
 check "grid case: same as the reference" $REF compare "$TMP/hand-grid.ref" "$TMP/hand-grid.out"
 must_fail "--eps-search of an unknown kind" 2 "--eps-search fine: expected values or grid" "$MR --eps-search fine $P"
