@@ -314,6 +314,12 @@ int record_get_i64(const msgpack_object *m, const char *key, int64_t *out, gm_er
         *out = v->via.i64;
         return 0;
     }
+    if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        char type[64];
+        return gm_fail(err, GM_EDATA, "%s record field \"%s\" is %llu, out of range (at most %lld)",
+                       record_type(m, type, sizeof type), key, (unsigned long long)v->via.u64,
+                       (long long)INT64_MAX);
+    }
     return field_error(m, key, "an integer", err);
 }
 

@@ -72,6 +72,9 @@ static int field_int(const msgpack_object *m, const char *key, int required, int
         *out = (int64_t)o->via.u64;
     else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
         *out = o->via.i64;
+    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return gm_fail(err, GM_EDATA, "%s field '%s' is %llu, out of range (at most %lld)", what,
+                       key, (unsigned long long)o->via.u64, (long long)INT64_MAX);
     else
         return gm_fail(err, GM_EDATA, "%s field '%s' is %s, expected an integer", what, key,
                        kind_name(o));
