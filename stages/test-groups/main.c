@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -16,6 +17,7 @@
 #define NAME "test-groups"
 
 static const char *similarity_path = NULL;
+static int across_domains = 0;
 static double min_accuracy = 0.8;
 static int64_t max_errors = 1;
 static const char *out_path = NULL;
@@ -23,7 +25,11 @@ static const char *out_path = NULL;
 static cli_option options[] = {
     {"similarity", 0, CLI_STRING, &similarity_path, "FILE",
      "pair training groups with test groups one to one by maximum total similarity "
-     "(CSV: train_group,test_group,similarity) and write the paired accuracy", 0, 0, 0},
+     "(CSV: train_group,test_group,similarity), within each domain, and write the paired "
+     "accuracy", 0, 0, 0},
+    {"across-domains", 0, CLI_FLAG, &across_domains, NULL,
+     "with --similarity: one assignment over all groups, a training group may pair with "
+     "another domain's test group (default: one per domain, as the paper)", 0, 0, 0},
     {"min-accuracy", 0, CLI_DOUBLE, &min_accuracy, "A",
      "t#: mean correctness from t# on must be above A", 0, 1, 0},
     {"max-errors", 0, CLI_INT, &max_errors, "N", "t#: at most N wrong answers from t# on", 0, 1e9,
@@ -43,77 +49,121 @@ static const cli_program program = {
                "with the same t# form a test group, test:DOMAIN@STEP (test:DOMAIN@never when "
                "there is none). Writes CSV: each test group's accuracy per checkpoint "
                "(step,domain,test_group,n,accuracy); with --similarity, each training group "
-               "paired one to one with a test group by maximum total similarity (Hungarian "
-               "assignment) and that group's accuracy (step,group,accuracy,test_group,"
-               "similarity), which report --accuracy reads.",
+               "paired one to one with a test group of its domain (DOMAIN@STEP: the name up to "
+               "the last '@') by maximum total similarity, one Hungarian assignment per domain "
+               "as in the paper, and that group's accuracy (step,group,accuracy,test_group,"
+               "similarity), which report --accuracy reads. The table needs a row for every "
+               "training and test group of one domain; rows across domains are used only with "
+               "--across-domains (one assignment over all groups).",
     .example = "  test-groups --similarity sim.csv results.csv -o acc.csv\n"
                "  report metrics.mpk --accuracy acc.csv --html report.html",
     .options = options,
 };
 
-/* printf into out; the line must fit in 1 KB (names are checked to fit). */
-static int put(gm_output *out, gm_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int put(gm_output *out, gm_error *err, const char *fmt, ...)
+/* The CSV text, gathered and written in large pieces; fields of any length. */
+typedef struct csv_out {
+    gm_output *out;
+    char *buf;
+    size_t len, cap;
+    int oom;
+} csv_out;
+
+static void text(csv_out *c, const char *p, size_t n)
 {
-    char line[1024];
+    if (c->oom)
+        return;
+    if (c->len + n > c->cap) {
+        size_t cap = c->cap ? c->cap : 1 << 16;
+        while (cap < c->len + n)
+            cap *= 2;
+        char *grown = realloc(c->buf, cap);
+        if (!grown) {
+            c->oom = 1;
+            return;
+        }
+        c->buf = grown;
+        c->cap = cap;
+    }
+    memcpy(c->buf + c->len, p, n);
+    c->len += n;
+}
+
+/* Numbers and separators: a few dozen characters at most. */
+static void textf(csv_out *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void textf(csv_out *c, const char *fmt, ...)
+{
+    char tmp[128];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof line)
-        return gm_fail(err, GM_EDATA, "a CSV line over %zu bytes (a group name too long?)",
-                       sizeof line);
-    return gm_output_write(out, line, (size_t)n, err);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        c->oom = 1; /* no caller prints that much */
+    else
+        text(c, tmp, (size_t)n);
 }
 
-/* A name as one CSV field: quoted when it holds a comma, a quote or a space. */
-static const char *field(const char *s, char *buf, size_t cap)
+/* A name as one CSV field: quoted (quotes doubled) when it holds a comma, a
+ * quote, white space or a line break. */
+static void field(csv_out *c, const char *s)
 {
-    if (!strpbrk(s, ",\" \t") || cap < 3)
-        return s;
-    size_t w = 0;
-    buf[w++] = '"';
-    for (; *s && w + 3 < cap; s++) {
-        if (*s == '"')
-            buf[w++] = '"';
-        buf[w++] = *s;
+    if (!strpbrk(s, ",\" \t\r\n")) {
+        text(c, s, strlen(s));
+        return;
     }
-    buf[w++] = '"';
-    buf[w] = 0;
-    return buf;
+    text(c, "\"", 1);
+    for (const char *q; (q = strchr(s, '"')); s = q + 1)
+        text(c, s, (size_t)(q - s + 1)), text(c, "\"", 1);
+    text(c, s, strlen(s));
+    text(c, "\"", 1);
 }
 
-static int write_groups(gm_output *out, const test_results *r, gm_error *err)
+/* Write what is gathered once it is large, or at the end (all). */
+static int csv_flush(csv_out *c, int all, gm_error *err)
 {
-    char b1[300], b2[300];
-    if (put(out, err, "step,domain,test_group,n,accuracy\n"))
-        return -1;
+    if (c->oom)
+        return gm_fail(err, GM_ENOMEM, "out of memory writing the CSV");
+    if (c->len == 0 || (!all && c->len < (1 << 16)))
+        return 0;
+    int rc = gm_output_write(c->out, c->buf, c->len, err);
+    c->len = 0;
+    return rc;
+}
+
+static int write_groups(csv_out *c, const test_results *r, gm_error *err)
+{
+    textf(c, "step,domain,test_group,n,accuracy\n");
     for (size_t g = 0; g < r->n_groups; g++) {
         const test_group *tg = &r->groups[g];
-        for (size_t t = 0; t < r->n_steps; t++)
-            if (put(out, err, "%" PRId64 ",%s,%s,%zu,%.10g\n", r->steps[t],
-                    field(tg->domain, b1, sizeof b1), field(tg->name, b2, sizeof b2), tg->n,
-                    tg->accuracy[t]))
+        for (size_t t = 0; t < r->n_steps; t++) {
+            textf(c, "%" PRId64 ",", r->steps[t]);
+            field(c, tg->domain);
+            text(c, ",", 1);
+            field(c, tg->name);
+            textf(c, ",%zu,%.10g\n", tg->n, tg->accuracy[t]);
+            if (csv_flush(c, 0, err))
                 return -1;
+        }
     }
-    return 0;
+    return csv_flush(c, 1, err);
 }
 
-static int write_pairs(gm_output *out, const test_results *r, const pairing *p, gm_error *err)
+static int write_pairs(csv_out *c, const test_results *r, const pairing *p, gm_error *err)
 {
-    char b1[300], b2[300];
-    if (put(out, err, "step,group,accuracy,test_group,similarity\n"))
-        return -1;
+    textf(c, "step,group,accuracy,test_group,similarity\n");
     for (size_t k = 0; k < p->n_pairs; k++) {
         const group_pair *gp = &p->pairs[k];
-        for (size_t t = 0; t < r->n_steps; t++)
-            if (put(out, err, "%" PRId64 ",%s,%.10g,%s,%.10g\n", r->steps[t],
-                    field(gp->train, b1, sizeof b1), gp->test->accuracy[t],
-                    field(gp->test->name, b2, sizeof b2), gp->similarity))
+        for (size_t t = 0; t < r->n_steps; t++) {
+            textf(c, "%" PRId64 ",", r->steps[t]);
+            field(c, gp->train);
+            textf(c, ",%.10g,", gp->test->accuracy[t]);
+            field(c, gp->test->name);
+            textf(c, ",%.10g\n", gp->similarity);
+            if (csv_flush(c, 0, err))
                 return -1;
+        }
     }
-    return 0;
+    return csv_flush(c, 1, err);
 }
 
 int main(int argc, char **argv)
@@ -121,25 +171,30 @@ int main(int argc, char **argv)
     int first = cli_parse(&program, argc, argv);
     if (argc - first != 1)
         cli_usage_error(NAME, "expected one RESULTS.csv, got %d files", argc - first);
+    if (across_domains && !similarity_path)
+        cli_usage_error(NAME, "--across-domains needs --similarity");
     stable_rule rule = {.min_accuracy = min_accuracy, .max_errors = max_errors};
 
     gm_error err = {0};
     test_results res;
     pairing pairs = {0};
     gm_output *out = NULL;
+    csv_out csv = {0};
     if (test_results_read(&res, argv[first], &rule, &err))
         cli_die(NAME, &err);
     /* everything is read and checked before the output is opened */
-    if (similarity_path && pairing_read(&pairs, similarity_path, &res, &err))
+    if (similarity_path && pairing_read(&pairs, similarity_path, &res, across_domains, &err))
         goto fail;
     if (!(out = gm_output_open(out_path, GM_OUT_ALLOW_TTY, &err)))
         goto fail;
-    if (similarity_path ? write_pairs(out, &res, &pairs, &err) : write_groups(out, &res, &err))
+    csv.out = out;
+    if (similarity_path ? write_pairs(&csv, &res, &pairs, &err) : write_groups(&csv, &res, &err))
         goto fail;
     if (gm_output_commit(out, &err)) {
         out = NULL;
         goto fail;
     }
+    free(csv.buf);
     if (similarity_path && pairs.n_pairs < pairs.n_train)
         fprintf(stderr, NAME ": warning: %zu training groups, %zu test groups: %zu training "
                 "group(s) left unpaired\n", pairs.n_train, pairs.n_test,
@@ -150,6 +205,7 @@ int main(int argc, char **argv)
 
 fail:
     gm_output_abort(out);
+    free(csv.buf);
     pairing_free(&pairs);
     test_results_free(&res);
     cli_die(NAME, &err);

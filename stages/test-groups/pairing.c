@@ -1,7 +1,9 @@
 /* pairing.c: training groups paired one to one with test groups by maximum
  * total similarity (the Hungarian method on a cost of minus the similarity),
  * from a similarity table the user computes (the paper compares the groups'
- * samples; how is left to them). Spec: method.md "Validation against test
+ * samples; how is left to them). Within each domain by default, as the paper
+ * pairs them (one assignment per domain); --across-domains makes one
+ * assignment over all groups. Spec: method.md "Validation against test
  * accuracy" (one-to-one pairing of training groups to test groups). */
 #include "test_groups.h"
 
@@ -172,25 +174,80 @@ static int cells_read(const char *path, const test_results *res, sim_cell **cell
     return 0;
 }
 
-int pairing_read(pairing *p, const char *path, const test_results *res, gm_error *err)
+/* The domain of a training group: its name up to the last '@' (metric-reduce
+ * names groups DOMAIN@STEP and DOMAIN@never), or the whole name without one. */
+static int same_domain(const char *train, const char *domain)
+{
+    const char *at = strrchr(train, '@');
+    size_t n = at ? (size_t)(at - train) : strlen(train);
+    return strlen(domain) == n && strncmp(train, domain, n) == 0;
+}
+
+/* Pair the training groups rows[0..nr) with the test groups cols[0..nc) of
+ * one block (a domain, or everything with --across-domains) by maximum total
+ * similarity: partner[t] = the test group of training group t, or stays -1.
+ * Every pair of the block needs a similarity. */
+static int assign_block(const char *path, const double *sim, const size_t *line, size_t ns,
+                        char **train, char **test, const size_t *rows, size_t nr,
+                        const size_t *cols, size_t nc, int across, long *partner, gm_error *err)
+{
+    for (size_t a = 0; a < nr; a++)
+        for (size_t b = 0; b < nc; b++)
+            if (!line[rows[a] * ns + cols[b]])
+                return gm_fail(err, GM_EDATA, "%s: no similarity for %s and %s (%s)", path,
+                               train[rows[a]], test[cols[b]],
+                               across ? "every pair of the groups the file names needs one"
+                                      : "every pair of groups of one domain that the file names "
+                                        "needs one");
+    /* the smaller side is the rows: every one of its groups gets a partner */
+    int by_train = nr <= nc;
+    size_t n_rows = by_train ? nr : nc, n_cols = by_train ? nc : nr;
+    double *cost = calloc(n_rows * n_cols + 1, sizeof *cost);
+    size_t *col = malloc((n_rows + 1) * sizeof *col);
+    if (!cost || !col) {
+        free(cost);
+        free(col);
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n_rows; i++)
+        for (size_t j = 0; j < n_cols; j++) {
+            size_t t = by_train ? rows[i] : rows[j], g = by_train ? cols[j] : cols[i];
+            cost[i * n_cols + j] = -sim[t * ns + g];
+        }
+    int rc = assign_min_cost(cost, n_rows, n_cols, col);
+    if (rc)
+        rc = gm_fail(err, GM_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n_rows; i++) {
+        size_t t = by_train ? rows[i] : rows[col[i]], g = by_train ? cols[col[i]] : cols[i];
+        partner[t] = (long)g;
+    }
+    free(cost);
+    free(col);
+    return rc;
+}
+
+int pairing_read(pairing *p, const char *path, const test_results *res, int across,
+                 gm_error *err)
 {
     memset(p, 0, sizeof *p);
     char **train = NULL, **test = NULL;
     size_t nt = 0, ns = 0, n_cells = 0;
     sim_cell *cells = NULL;
-    double *sim = NULL, *cost = NULL;
-    size_t *line = NULL, *col = NULL;
+    double *sim = NULL;
+    size_t *line = NULL, *rows = NULL, *cols = NULL;
+    long *partner = NULL;
     int rc = cells_read(path, res, &cells, &n_cells, &train, &nt, &test, &ns, err);
     if (rc == 0) {
         sim = malloc(nt * ns * sizeof *sim);
         line = calloc(nt * ns, sizeof *line);
-        cost = malloc(nt * ns * sizeof *cost);
-        col = malloc((nt < ns ? nt : ns) * sizeof *col);
+        rows = malloc(nt * sizeof *rows);
+        cols = malloc(ns * sizeof *cols);
+        partner = malloc(nt * sizeof *partner);
         p->pairs = calloc(nt < ns ? nt : ns, sizeof *p->pairs);
-        if (!sim || !line || !cost || !col || !p->pairs)
+        if (!sim || !line || !rows || !cols || !partner || !p->pairs)
             rc = gm_fail(err, GM_ENOMEM, "out of memory");
     }
-    /* the full matrix: each pair exactly once */
+    /* the matrix of the file: each pair at most once */
     for (size_t k = 0; rc == 0 && k < n_cells; k++) {
         size_t at = cells[k].train * ns + cells[k].test;
         if (line[at])
@@ -200,42 +257,57 @@ int pairing_read(pairing *p, const char *path, const test_results *res, gm_error
         line[at] = cells[k].line;
         sim[at] = cells[k].value;
     }
-    for (size_t at = 0; rc == 0 && at < nt * ns; at++)
-        if (!line[at])
-            rc = gm_fail(err, GM_EDATA, "%s: no similarity for %s and %s (every pair of the groups "
-                         "the file names needs one)", path, train[at / ns], test[at % ns]);
-    if (rc == 0) {
-        /* the smaller side is the rows: every one of its groups gets a partner */
-        int by_train = nt <= ns;
-        size_t rows = by_train ? nt : ns, cols = by_train ? ns : nt;
-        for (size_t i = 0; i < rows; i++)
-            for (size_t j = 0; j < cols; j++)
-                cost[i * cols + j] = -(by_train ? sim[i * ns + j] : sim[j * ns + i]);
-        if (assign_min_cost(cost, rows, cols, col))
-            rc = gm_fail(err, GM_ENOMEM, "out of memory");
-        for (size_t t = 0; rc == 0 && t < nt; t++) { /* in the file's order of training groups */
-            long s = -1;
-            if (by_train)
-                s = (long)col[t];
-            else
-                for (size_t i = 0; i < ns; i++)
-                    if (col[i] == t)
-                        s = (long)i;
-            if (s < 0)
-                continue;
-            group_pair *gp = &p->pairs[p->n_pairs++];
-            gp->train = train[t];
-            train[t] = NULL; /* owned by the pair now */
-            gp->test = test_results_find(res, test[s]);
-            gp->similarity = sim[t * ns + (size_t)s];
-            p->total += gp->similarity;
-        }
-        p->n_train = nt;
-        p->n_test = ns;
+    for (size_t t = 0; rc == 0 && t < nt; t++)
+        partner[t] = -1;
+    if (rc == 0 && across) { /* one assignment over all the groups */
+        for (size_t t = 0; t < nt; t++)
+            rows[t] = t;
+        for (size_t g = 0; g < ns; g++)
+            cols[g] = g;
+        rc = assign_block(path, sim, line, ns, train, test, rows, nt, cols, ns, 1, partner, err);
     }
+    /* within each domain (the paper): one assignment per domain, in the order
+     * the file first names a training group of it; pairs across domains unused */
+    for (size_t t0 = 0; rc == 0 && !across && t0 < nt; t0++) {
+        const test_group *first = NULL;
+        size_t nr = 0, nc = 0, seen = 0;
+        for (size_t g = 0; g < ns; g++) {
+            const test_group *tg = test_results_find(res, test[g]);
+            if (same_domain(train[t0], tg->domain)) {
+                cols[nc++] = g;
+                first = tg;
+            }
+        }
+        if (!first)
+            continue; /* no test group of its domain: stays unpaired */
+        for (size_t t = 0; t < nt; t++)
+            if (same_domain(train[t], first->domain)) {
+                seen |= t < t0;
+                rows[nr++] = t;
+            }
+        if (!seen) /* the domain's first training group: its block is done here */
+            rc = assign_block(path, sim, line, ns, train, test, rows, nr, cols, nc, 0, partner,
+                              err);
+    }
+    for (size_t t = 0; rc == 0 && t < nt; t++) { /* in the file's order of training groups */
+        if (partner[t] < 0)
+            continue;
+        group_pair *gp = &p->pairs[p->n_pairs++];
+        gp->train = train[t];
+        train[t] = NULL; /* owned by the pair now */
+        gp->test = test_results_find(res, test[partner[t]]);
+        gp->similarity = sim[t * ns + (size_t)partner[t]];
+        p->total += gp->similarity;
+    }
+    if (rc == 0 && p->n_pairs == 0)
+        rc = gm_fail(err, GM_EDATA, "%s: no training group shares a domain with a test group (a "
+                     "training group's domain is its name up to the last '@'; --across-domains "
+                     "pairs across domains)", path);
+    p->n_train = nt;
+    p->n_test = ns;
     names_free(train, nt);
     names_free(test, ns);
-    free(cells); free(sim); free(line); free(cost); free(col);
+    free(cells); free(sim); free(line); free(rows); free(cols); free(partner);
     if (rc)
         pairing_free(p);
     return rc;

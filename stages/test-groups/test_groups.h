@@ -2,7 +2,8 @@
  * (method.md "Validation against test accuracy"): per-item test results over
  * checkpoints -> each item's t# and test group (domain, t#), the groups'
  * accuracy per checkpoint; a training-group x test-group similarity table ->
- * the one-to-one pairing of maximum total similarity (Hungarian assignment).
+ * the one-to-one pairing of maximum total similarity (Hungarian assignment),
+ * within each domain by default.
  * results.c reads and groups; pairing.c reads the similarities and assigns. */
 #ifndef GM_TEST_GROUPS_H
 #define GM_TEST_GROUPS_H
@@ -67,10 +68,16 @@ typedef struct pairing {
 } pairing;
 
 /* Read a similarity CSV (columns train_group (or group), test_group,
- * similarity; one row for every pair of the groups it names; test groups
- * must be among r's) and pair its groups one to one with maximum total
- * similarity; with more training than test groups, some stay unpaired. */
-int pairing_read(pairing *p, const char *path, const test_results *r, gm_error *err);
+ * similarity; test groups must be among r's) and pair its groups one to one
+ * with maximum total similarity. Within each domain unless across: a
+ * training group's domain is its name up to the last '@' (math@245000 ->
+ * math), and one assignment per domain pairs its training groups with the
+ * test groups of that domain the file names; every such pair needs a row,
+ * rows across domains are not used. across: one assignment over all the
+ * groups, every pair needs a row. Where a block has more training than test
+ * groups, some stay unpaired; no pair at all is an error. */
+int pairing_read(pairing *p, const char *path, const test_results *r, int across,
+                 gm_error *err);
 void pairing_free(pairing *p);
 
 /* Rows [n_rows] x cols [n_cols], n_rows <= n_cols: a column for each row,

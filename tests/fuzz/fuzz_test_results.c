@@ -12,9 +12,16 @@
 #include "../../stages/test-groups/test_groups.h"
 #include "fuzz.h"
 
-static void check_pairing(const pairing *p, const test_results *r)
+static void check_pairing(const pairing *p, const test_results *r, int across)
 {
-    FUZZ_ASSERT(p->n_pairs == (p->n_train < p->n_test ? p->n_train : p->n_test));
+    size_t most = p->n_train < p->n_test ? p->n_train : p->n_test;
+    FUZZ_ASSERT(across ? p->n_pairs == most : p->n_pairs >= 1 && p->n_pairs <= most);
+    for (size_t i = 0; !across && i < p->n_pairs; i++) { /* within a domain: DOMAIN@... */
+        const char *at = strrchr(p->pairs[i].train, '@');
+        size_t n = at ? (size_t)(at - p->pairs[i].train) : strlen(p->pairs[i].train);
+        FUZZ_ASSERT(strlen(p->pairs[i].test->domain) == n &&
+                    strncmp(p->pairs[i].train, p->pairs[i].test->domain, n) == 0);
+    }
     double total = 0.0;
     for (size_t i = 0; i < p->n_pairs; i++) {
         total += p->pairs[i].similarity;
@@ -108,11 +115,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ff) {
         int fd2 = fuzz_file(ff + 1, size - n1 - 1, sim_path, sizeof sim_path);
         pairing p;
-        if (fd2 >= 0) {
-            if (pairing_read(&p, sim_path, &r, &err) != 0)
+        for (int across = 0; fd2 >= 0 && across < 2; across++) { /* within domains, then across */
+            if (pairing_read(&p, sim_path, &r, across, &err) != 0)
                 FUZZ_ASSERT_ERROR(&err);
             else
-                check_pairing(&p, &r);
+                check_pairing(&p, &r, across);
             pairing_free(&p);
         }
         fuzz_file_close(fd2);

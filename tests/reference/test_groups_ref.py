@@ -7,10 +7,13 @@ not from our C:
   correct there, and from there on its mean accuracy is > 0.8 with at most one
   error. Items of a domain with the same t# form a test group.
   Pairing: training groups to test groups one to one by maximum total
-  similarity, the Hungarian assignment (scipy's linear_sum_assignment).
+  similarity, the Hungarian assignment (scipy's linear_sum_assignment), run
+  once per domain as the paper pairs them (a training group DOMAIN@STEP,
+  a test group of DOMAIN); pair-across: once over all groups.
 
   test_groups_ref.py groups RESULTS.csv [MIN_ACC MAX_ERR]   -> CSV as test-groups writes
   test_groups_ref.py pair RESULTS.csv SIM.csv [MIN_ACC MAX_ERR]
+  test_groups_ref.py pair-across RESULTS.csv SIM.csv [MIN_ACC MAX_ERR]
   test_groups_ref.py compare A.csv B.csv                    -> exit 1 unless the same
 """
 import csv
@@ -82,7 +85,8 @@ def main():
                     sys.exit("row %d, %s: %r against %r" % (i + 2, k, x[k], y[k]))
         print("same %d rows, worst difference %.3g" % (len(a), worst))
         return
-    extra = [float(a) for a in sys.argv[3 + (cmd == "pair"):]]
+    pairing = cmd in ("pair", "pair-across")
+    extra = [float(a) for a in sys.argv[3 + pairing:]]
     min_acc, max_err = (extra + [0.8, 1])[:2] if extra else (0.8, 1)
     steps, groups = test_groups(sys.argv[2], min_acc, int(max_err))
     w = csv.writer(sys.stdout, lineterminator="\n")
@@ -95,16 +99,28 @@ def main():
     sims = table(sys.argv[3])
     train = list(dict.fromkeys(r["train_group"] for r in sims))
     test = list(dict.fromkeys(r["test_group"] for r in sims))
-    m = np.zeros((len(train), len(test)))
-    for r in sims:
-        m[train.index(r["train_group"]), test.index(r["test_group"])] = float(r["similarity"])
-    rows, cols = linear_sum_assignment(m, maximize=True)
+    sim = {(r["train_group"], r["test_group"]): float(r["similarity"]) for r in sims}
+    test_domain = {name: dom for name, dom, _, _ in groups}
+    if cmd == "pair-across":
+        blocks = [(train, test)]
+    else:  # one block per domain: DOMAIN@STEP with the test groups of DOMAIN
+        domain = lambda g: g.rsplit("@", 1)[0]
+        blocks = [([t for t in train if domain(t) == d], [g for g in test if test_domain[g] == d])
+                  for d in dict.fromkeys(domain(t) for t in train)]
+    pairs, total = [], 0.0
+    for rows_, cols_ in blocks:
+        if not rows_ or not cols_:
+            continue
+        m = np.array([[sim[(t, g)] for g in cols_] for t in rows_])
+        rows, cols = linear_sum_assignment(m, maximize=True)
+        pairs += [(train.index(rows_[i]), rows_[i], cols_[j], m[i, j]) for i, j in zip(rows, cols)]
+        total += m[rows, cols].sum()
     acc = {name: a for name, _, _, a in groups}
     w.writerow(["step", "group", "accuracy", "test_group", "similarity"])
-    for i, j in sorted(zip(rows, cols)):
-        for s, a in zip(steps, acc[test[j]]):
-            w.writerow([s, train[i], repr(float(a)), test[j], repr(float(m[i, j]))])
-    print("total %.17g" % m[rows, cols].sum(), file=sys.stderr)
+    for _, t, g, v in sorted(pairs):
+        for s, a in zip(steps, acc[g]):
+            w.writerow([s, t, repr(float(a)), g, repr(float(v))])
+    print("total %.17g" % total, file=sys.stderr)
 
 
 if __name__ == "__main__":

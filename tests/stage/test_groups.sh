@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # test_groups.sh: the test-groups stage. t# on hand-made items; test groups and
 # the Hungarian pairing against the independent reference (tests/reference/
-# test_groups_ref.py: numpy, scipy's linear_sum_assignment) on random results
-# and similarities, both shapes (more test than training groups, and fewer);
-# the paired CSV read by report --accuracy; bad input: one line naming the
-# file and line, exit 1, no -o file.
+# test_groups_ref.py: numpy, scipy's linear_sum_assignment run per domain, or
+# once over all with --across-domains) on random results and similarities,
+# both shapes (more test than training groups, and fewer), a table with only
+# within-domain rows; names of any length; the paired CSV read by report
+# --accuracy; bad input: one line naming the file and line, exit 1, no -o file.
 source "$(dirname "$0")/../lib.sh"
 TG=$BIN/test-groups
 REF=$ROOT/tests/reference/test_groups_ref.py
@@ -90,6 +91,37 @@ for seed in 2 3 4; do
   check_sh "pairing (3 training groups, seed $seed): as scipy's" \
     "$PY '$REF' pair '$TMP/results.csv' '$TMP/sim$seed.csv' >'$TMP/p$seed.ref' 2>/dev/null && $PY '$REF' compare '$TMP/p$seed.csv' '$TMP/p$seed.ref'"
 done
+# cross.py PAIRED-CSV: exit 0 when some row pairs a training group with a test group of another domain
+cat >"$TMP/cross.py" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+sys.exit(not any(r["test_group"].rsplit("@", 1)[0] != "test:" + r["group"].rsplit("@", 1)[0] for r in rows))
+EOF
+check_sh "pairing: within each domain (no math group paired with a code test group)" "! $PY '$TMP/cross.py' '$TMP/paired.csv'"
+# only the rows within a domain: the same pairing
+$PY - "$TMP/sim.csv" "$TMP/groups.csv" "$TMP/sim-within.csv" <<'EOF'
+import csv, sys
+dom = {r["test_group"]: r["domain"] for r in csv.DictReader(open(sys.argv[2]))}
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["train_group"].rsplit("@", 1)[0] == dom[r["test_group"]]]
+with open(sys.argv[3], "w") as f:
+    f.write("train_group,test_group,similarity\n")
+    f.writelines("%s,%s,%s\n" % (r["train_group"], r["test_group"], r["similarity"]) for r in rows)
+EOF
+check_sh "pairing: a table with only within-domain rows gives the same pairs" \
+  "$TG --similarity '$TMP/sim-within.csv' '$TMP/results.csv' | cmp - '$TMP/paired.csv'"
+# --across-domains: one assignment over all groups (the behaviour before issue 16)
+check "--across-domains: runs" "$TG" --across-domains --similarity "$TMP/sim.csv" "$TMP/results.csv" -o "$TMP/across.csv"
+check_sh "--across-domains: as scipy's linear_sum_assignment over all groups" \
+  "$PY '$REF' pair-across '$TMP/results.csv' '$TMP/sim.csv' >'$TMP/across.ref' 2>/dev/null && $PY '$REF' compare '$TMP/across.csv' '$TMP/across.ref'"
+check_sh "--across-domains: some training group is paired with another domain's test group" \
+  "$PY '$TMP/cross.py' '$TMP/across.csv'"
+must_fail "--across-domains on a table with only within-domain rows: a missing similarity" 1 \
+  "sim-within.csv: no similarity for math@125000 and test:code@" \
+  "$TG --across-domains --similarity '$TMP/sim-within.csv' '$TMP/results.csv' -o '$TMP/x.csv'"
+no_file "--across-domains, a missing similarity: no output file" "$TMP/x.csv"
+must_fail "--across-domains without --similarity is a usage error" 2 "--across-domains needs --similarity" \
+  "$TG --across-domains '$TMP/results.csv'"
+
 # fewer test groups than training groups: keep two test groups only
 $PY - "$TMP/sim.csv" "$TMP/sim-few.csv" <<'EOF'
 import csv, sys
@@ -100,10 +132,38 @@ with open(sys.argv[2], "w") as f:
     f.writelines("%s,%s,%s\n" % (r["train_group"], r["test_group"], r["similarity"]) for r in rows if r["test_group"] in keep)
 EOF
 "$TG" --similarity "$TMP/sim-few.csv" "$TMP/results.csv" -o "$TMP/few.csv" 2>"$TMP/few.err"
-check_sh "pairing (8 training groups, 2 test groups): as scipy's" \
+check_sh "pairing (8 training groups, 2 test groups of one domain): as scipy's" \
   "$PY '$REF' pair '$TMP/results.csv' '$TMP/sim-few.csv' >'$TMP/few.ref' 2>/dev/null && $PY '$REF' compare '$TMP/few.csv' '$TMP/few.ref'"
 check_sh "pairing: warns that 6 training groups are left unpaired" \
   "grep -q '^test-groups: warning: 8 training groups, 2 test groups: 6 training group(s) left unpaired$' '$TMP/few.err'"
+
+# ---- names of any length, with commas and quotes: written whole, quoted
+$PY - "$TMP/long.csv" "$TMP/longsim.csv" <<'EOF'
+import sys
+dom = 'd,"' + "x" * 5000
+q = lambda s: '"' + s.replace('"', '""') + '"'
+with open(sys.argv[1], "w") as f:
+    f.write("step,domain,item,correct\n")
+    for step in (1, 2):
+        f.write("%d,%s,a,1\n%d,%s,b,%d\n" % (step, q(dom), step, q(dom), step - 1))
+with open(sys.argv[2], "w") as f:
+    f.write("train_group,test_group,similarity\n")
+    for g in ("1", "2"):
+        for t in ("1", "2"):
+            f.write("%s,%s,0.%d\n" % (q(dom + "@" + g), q("test:" + dom + "@" + t), len(g + t)))
+EOF
+cat >"$TMP/long-check.py" <<'EOF'
+import csv, sys
+dom = 'd,"' + "x" * 5000
+rows = list(csv.DictReader(sys.stdin))
+assert len(rows) == 4 and all(r["domain"] == dom for r in rows), len(rows)
+assert {r["test_group"] for r in rows} == {"test:" + dom + "@1", "test:" + dom + "@2"}, "names cut"
+EOF
+check_sh "a 5000-byte domain name with a comma and a quote: the groups CSV holds it whole" \
+  "$TG '$TMP/long.csv' | $PY '$TMP/long-check.py'"
+check_sh "a 5000-byte group name: paired and written whole, as the reference" \
+  "$TG --similarity '$TMP/longsim.csv' '$TMP/long.csv' -o '$TMP/long.out' &&
+   $PY '$REF' pair '$TMP/long.csv' '$TMP/longsim.csv' >'$TMP/long.ref' 2>/dev/null && $PY '$REF' compare '$TMP/long.out' '$TMP/long.ref'"
 
 # ---- report reads the paired accuracy by group
 check "report --accuracy reads the paired CSV" "$BIN/report" "$TMP/m.mpk" --accuracy "$TMP/paired.csv" -o "$TMP/report.txt"
@@ -136,7 +196,8 @@ bad "a missing result" "item 'b' (domain d) has no result at step 2" 'step,domai
 bad "a repeated result" "bad.csv:4: second result for item 'a' (domain d) at step 1 (the first is on line 2)" 'step,domain,item,correct\n1,d,a,1\n2,d,a,1\n1,d,a,0\n'
 bad "short row" "bad.csv:3: 3 fields, the header has 4" 'step,domain,item,correct\n1,d,a,1\n2,d,a\n'
 bad "unknown test group" "badsim.csv:2: test group 'test:d@9' is not in the results" "$ok3" 'train_group,test_group,similarity\ng,test:d@9,0.5\n'
-bad "a missing similarity" "badsim.csv: no similarity for h and test:d@2" "$ok3" 'train_group,test_group,similarity\ng,test:d@1,0.5\ng,test:d@2,0.1\nh,test:d@1,0.3\n'
+bad "a missing similarity" "badsim.csv: no similarity for d@h and test:d@2 (every pair of groups of one domain" "$ok3" 'train_group,test_group,similarity\nd@g,test:d@1,0.5\nd@g,test:d@2,0.1\nd@h,test:d@1,0.3\n'
+bad "no training group of a test group's domain" "badsim.csv: no training group shares a domain with a test group" "$ok3" 'train_group,test_group,similarity\ng,test:d@1,0.5\n'
 bad "a repeated similarity" "badsim.csv:3: second similarity for g and test:d@1 (the first is on line 2)" "$ok3" 'train_group,test_group,similarity\ng,test:d@1,0.5\ng,test:d@1,0.1\n'
 bad "non-numeric similarity" "badsim.csv:2: similarity 'high' is not a number" "$ok3" 'train_group,test_group,similarity\ng,test:d@1,high\n'
 must_fail "no results file is a usage error" 2 "expected one RESULTS.csv" "$TG"
