@@ -7,6 +7,7 @@
 #include "forward_impl.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -77,6 +78,38 @@ void fw_rmsnorm(const float *x, const float *w, int64_t T, int64_t n, double eps
         for (int64_t i = 0; i < n; i++)
             yr[i] = w[i] * (xr[i] * r);
     }
+}
+
+/* ---- finiteness ---------------------------------------------------------- */
+
+/* "sample \"ID\"" or "sample N of the batch", for messages. */
+static void sample_label(const forward_sample *s, size_t i, char *buf, size_t cap)
+{
+    if (s[i].name)
+        snprintf(buf, cap, "sample \"%s\"", s[i].name);
+    else
+        snprintf(buf, cap, "sample %zu of the batch", i);
+}
+
+static const char *nonfinite_name(double v)
+{
+    return isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
+}
+
+int fw_check_finite(const forward *f, const forward_sample *s, const float *x, int64_t t0,
+                    int64_t T, int64_t n, int64_t col0, const char *what, const char *col,
+                    gm_error *err)
+{
+    int64_t i = vec_first_nonfinite(x, T * n);
+    if (i < 0)
+        return 0;
+    int64_t t = t0 + i / n;
+    size_t sg = (size_t)f->seg_of[t];
+    char who[200];
+    sample_label(s, sg, who, sizeof who);
+    return gm_fail(err, GM_EDATA, "%s, token %lld: %s of %s %lld is %s (model %s: a NaN or Inf "
+                   "in its weights, or an overflow)", who, (long long)f->pos[t], what, col,
+                   (long long)(col0 + i % n), nonfinite_name(x[i]), f->m->name);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -331,9 +364,11 @@ double forward_flops(const model_config *c, int64_t T)
 /* ---- lm_head and NLL ---------------------------------------------------- */
 
 /* logits = h @ lm_head^T over V in blocks; per token a running logsumexp
- * (max lse_m, sum lse_s) and the target logit; loss_t = lse - logit[next]. */
-static void lm_head_nll(forward *f, forward_sample *s)
+ * (max lse_m, sum lse_s) and the target logit; loss_t = lse - logit[next].
+ * -1 with err when a logit, an NLL or a loss is not finite. */
+static int lm_head_nll(forward *f, forward_sample *s, gm_error *err)
 {
+    int check = !f->o.skip_finite_check;
     const model *m = f->m;
     int64_t D = m->cfg.D, V = m->cfg.V, T = f->Tall, Vb = f->Vb;
     const gm_tensor *W = m->cfg.tie_embeddings ? &m->embed : &m->lm_head; /* [V, D] */
@@ -348,6 +383,11 @@ static void lm_head_nll(forward *f, forward_sample *s)
         gemm_nt(T, nb, D, f->h, D, w, D, 0.0f, f->vlog, nb);      /* [T, nb] */
         for (int64_t t = 0; t < T; t++) {
             float *lg = f->vlog + t * nb;
+            /* the row is in cache: checking it here costs little (bench-finite) */
+            if (check && fw_check_finite(f, s, lg, t, 1, nb, v0, "final logit", "token id", err)) {
+                fw_release(f, W);
+                return -1;
+            }
             int64_t sg = f->seg_of[t], p = f->pos[t];
             if (p + 1 < s[sg].T) {
                 int64_t next = s[sg].tokens[p + 1];
@@ -372,9 +412,23 @@ static void lm_head_nll(forward *f, forward_sample *s)
             double nll = f->lse_m[t] + log(f->lse_s[t]) - (double)f->tgt[t];
             s[i].token_nll[p] = (float)nll;
             tot += nll;
+            if (check && !isfinite(s[i].token_nll[p])) {
+                char who[200];
+                sample_label(s, i, who, sizeof who);
+                return gm_fail(err, GM_EDATA, "%s, token %lld: the NLL of the next token is %s "
+                               "(model %s: an overflow)", who, (long long)p,
+                               nonfinite_name(s[i].token_nll[p]), f->m->name);
+            }
         }
         s[i].loss = T_i >= 2 ? tot / (double)(T_i - 1) : NAN;
+        if (check && T_i >= 2 && !isfinite(s[i].loss)) {
+            char who[200];
+            sample_label(s, i, who, sizeof who);
+            return gm_fail(err, GM_EDATA, "%s: the loss is %s (model %s: an overflow)", who,
+                           nonfinite_name(s[i].loss), f->m->name);
+        }
     }
+    return 0;
 }
 
 /* ---- the pass ----------------------------------------------------------- */
@@ -467,14 +521,16 @@ int forward_run(forward *f, forward_sample *s, size_t n, gm_error *err)
         f->st.t_attn += t1 - t0;
         tensor_widen(&ly->ffn_norm, 0, D, f->norm_w);
         fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
-        fw_moe(f, l, s);
+        if (fw_moe(f, l, s, err))
+            goto fail;
     }
 
     /* 3-4. h = norm(x); logits = h @ lm_head^T; loss_t = lse - logit[next] */
     t0 = fw_now();
     tensor_widen(&m->final_norm, 0, D, f->norm_w);
     fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
-    lm_head_nll(f, s);
+    if (lm_head_nll(f, s, err))
+        goto fail;
     f->st.t_lm_head += fw_now() - t0;
 
     for (size_t i = 0; i < n; i++)
@@ -485,4 +541,10 @@ int forward_run(forward *f, forward_sample *s, size_t n, gm_error *err)
     free(seg);
     f->st.t_total += fw_now() - t_start;
     return 0;
+fail:
+    for (size_t i = 0; i < n; i++)
+        forward_sample_clear(&s[i]);
+    f->seg_start = f->seg_len = NULL;
+    free(seg);
+    return -1;
 }

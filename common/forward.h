@@ -23,6 +23,9 @@ typedef struct forward_opts {
     int release_weights; /* drop mmapped weight pages from the process after use
                           * (madvise DONTNEED; the page cache keeps them), so
                           * RSS stays at activations + one layer */
+    int skip_finite_check; /* benchmarks only (tests/tools/bench-finite): leave out the
+                            * check that router logits, final logits and losses are
+                            * finite, to time it */
 } forward_opts;
 
 /* One sample: tokens in, results out. Outputs are malloc'd by forward_run and
@@ -30,6 +33,7 @@ typedef struct forward_opts {
 typedef struct forward_sample {
     const uint32_t *tokens;  /* [T] */
     int64_t T;
+    const char *name;        /* the sample's id in messages (NULL: its place in the batch) */
     double loss;             /* mean of token_nll; NAN when T < 2 */
     float *token_nll;        /* [T-1]  NLL of token t+1 given 0..t (NULL when T < 2) */
     float *router_mean;      /* [L, E] softmax over all experts, mean over T */
@@ -58,7 +62,10 @@ void forward_free(forward *f); /* accepts NULL */
 int forward_check_tokens(const forward *f, const uint32_t *tokens, int64_t T, gm_error *err);
 
 /* Run n samples as one batch (each T >= 1). Fills each sample's outputs.
- * On error the outputs of all n samples are cleared. */
+ * A NaN or infinity in a layer's router logits, in the final logits or in a
+ * sample's NLL or loss is an error (GM_EDATA) naming the sample, the layer and
+ * the token: a non-finite weight or an overflow in the checkpoint, never a
+ * trace. On error the outputs of all n samples are cleared. */
 int forward_run(forward *f, forward_sample *s, size_t n, gm_error *err);
 
 void forward_sample_clear(forward_sample *s); /* accepts NULL */

@@ -90,8 +90,16 @@ void fw_rmsnorm(const float *x, const float *w, int64_t T, int64_t n, double eps
 
 /* x += o_proj(causal attention(h)) for every sample of the batch (attention.c). */
 void fw_attention(forward *f, int64_t l);
-/* x += sum_k p_k expert_k(h); records router outputs into the samples (moe.c). */
-void fw_moe(forward *f, int64_t l, forward_sample *s);
+/* x += sum_k p_k expert_k(h); records router outputs into the samples (moe.c).
+ * -1 with err when a router logit is not finite (fw_check_finite). */
+int fw_moe(forward *f, int64_t l, forward_sample *s, gm_error *err);
+
+/* x [T, n] (rows at stride n; row i is token t0 + i of the batch, column j is
+ * col0 + j) must be finite: -1 with err naming the first NaN or Inf by sample,
+ * position, and column (`what` names the values, `col` the column). */
+int fw_check_finite(const forward *f, const forward_sample *s, const float *x, int64_t t0,
+                    int64_t T, int64_t n, int64_t col0, const char *what, const char *col,
+                    gm_error *err);
 
 double fw_now(void);
 

@@ -7,6 +7,7 @@
  * Spec: olmoe.md "Forward pass" step 2 (router and experts). */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "forward_impl.h"
@@ -29,8 +30,9 @@ static void topk_select(const float *p, int64_t E, int64_t K, int *ids)
     }
 }
 
-/* Router for all T tokens: probs, top-k ids and weights; sums per sample. */
-static void route(forward *f, int64_t l, forward_sample *s)
+/* Router for all T tokens: probs, top-k ids and weights; sums per sample.
+ * -1 with err when a logit is NaN or Inf. */
+static int route(forward *f, int64_t l, forward_sample *s, gm_error *err)
 {
     const model_config *c = &f->m->cfg;
     const model_layer *ly = &f->m->layers[l];
@@ -40,6 +42,12 @@ static void route(forward *f, int64_t l, forward_sample *s)
     const float *w = fw_weights(f, &ly->router, 0, E * D, f->wa);
     gemm_nt(T, E, D, f->h, D, w, D, 0.0f, f->logits, E);
     fw_release(f, &ly->router);
+    if (!f->o.skip_finite_check) {
+        char what[64];
+        snprintf(what, sizeof what, "layer %lld router logit", (long long)l);
+        if (fw_check_finite(f, s, f->logits, 0, T, E, 0, what, "expert", err))
+            return -1;
+    }
     memset(f->acc_router, 0, f->nseg * (size_t)E * sizeof(double));
     memset(f->acc_topk, 0, f->nseg * (size_t)E * sizeof(double));
     for (int64_t t = 0; t < T; t++) {
@@ -107,6 +115,7 @@ static void route(forward *f, int64_t l, forward_sample *s)
             f->e_tok[at] = t;
             f->e_w[at] = f->topk_w[t * K + k];
         }
+    return 0;
 }
 
 /* One expert over its tokens, with scratch sc: out[tok] += w * expert(h[tok]),
@@ -239,12 +248,14 @@ static void run_experts(forward *f, const model_layer *ly)
     }
 }
 
-void fw_moe(forward *f, int64_t l, forward_sample *s)
+int fw_moe(forward *f, int64_t l, forward_sample *s, gm_error *err)
 {
     double t0 = fw_now();
-    route(f, l, s);
+    if (route(f, l, s, err))
+        return -1;
     double t1 = fw_now();
     f->st.t_router += t1 - t0;
     run_experts(f, &f->m->layers[l]);
     f->st.t_experts += fw_now() - t1;
+    return 0;
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vecmath.h"
+
 static int use_reference = -1; /* -1: not yet read from the environment */
 
 void pathway_use_reference(int on) { use_reference = on ? 1 : 0; }
@@ -214,6 +216,16 @@ pathway_router *pathway_router_load(const model *m, gm_error *err)
         const gm_tensor *t = &m->layers[l].router; /* [E, D] */
         for (int64_t k = 0; k < E; k++) {
             tensor_widen(t, k * D, D, row);
+            int64_t bad = vec_first_nonfinite(row, D);
+            if (bad >= 0) {
+                gm_fail(err, GM_EDATA, "%s: tensor %s holds %s at [%lld, %lld]: router weights "
+                        "must be finite", m->dir, t->name,
+                        isnan(row[bad]) ? "NaN" : row[bad] > 0 ? "+Inf" : "-Inf", (long long)k,
+                        (long long)bad);
+                free(row);
+                pathway_router_free(r);
+                return NULL;
+            }
             double *dst = r->w + (l * E + k) * D;
             for (int64_t d = 0; d < D; d++)
                 dst[d] = (double)row[d];

@@ -61,6 +61,8 @@ typedef struct pathway_router {
     double *w;          /* [L, E, D]  W_l = mlp.gate.weight of layer l */
 } pathway_router;
 
+/* NULL with err (GM_EDATA) naming the tensor and element when a router
+ * weight is NaN or Inf. */
 pathway_router *pathway_router_load(const model *m, gm_error *err);
 void pathway_router_free(pathway_router *r); /* accepts NULL */
 

@@ -74,6 +74,27 @@ float vec_max(const float *x, int64_t n)
     return nan ? NAN : m;
 }
 
+int64_t vec_first_nonfinite(const float *x, int64_t n)
+{
+#ifdef __AVX512F__
+    if (!gemm_is_reference()) {
+        /* v - v is 0 for a finite v and NaN for NaN and +-Inf */
+        for (int64_t i = 0; i < n; i += 16) {
+            __mmask16 k = tail_mask(n - i);
+            __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+            __mmask16 bad = _mm512_cmp_ps_mask(_mm512_sub_ps(v, v), _mm512_setzero_ps(), _CMP_UNORD_Q);
+            if (bad)
+                return i + __builtin_ctz(bad);
+        }
+        return -1;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return i;
+    return -1;
+}
+
 double vec_exp_sum(float *x, int64_t n, float scale, float shift)
 {
 #ifdef __AVX512F__

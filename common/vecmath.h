@@ -12,6 +12,10 @@
 /* max(x[0..n)); -INFINITY when n == 0; NaN if any x is NaN. */
 float vec_max(const float *x, int64_t n);
 
+/* The index of the first NaN or infinity in x[0..n), or -1 when all are
+ * finite. */
+int64_t vec_first_nonfinite(const float *x, int64_t n);
+
 /* x = exp(x * scale - shift); returns sum(x) in double. */
 double vec_exp_sum(float *x, int64_t n, float scale, float shift);
 

@@ -1,10 +1,12 @@
 /* encode.c: turns one `trace` record into one `pathway` record: checks the
  * trace's L and E against the router, picks router_mean or topk_mean, and
  * packs path, layer_counts, cosines, C, S and entropy (docs/records.md). It does
- * no I/O of its own beyond packing into the writer it is given.
+ * no I/O of its own beyond packing into the writer it is given. A non-finite
+ * loss, cosine or C is an error, never a record.
  * Spec: method.md "Per checkpoint, per sample i", steps 2-5. */
 #include "encode.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +97,11 @@ int encoder_run(encoder *enc, const msgpack_object *tr, record_writer *w, gm_err
                 enc->topk ? "topk" : "softmax");
         goto done;
     }
+    if (has_loss && !isfinite(loss)) {
+        gm_fail(err, GM_EDATA, "sample %s: loss is %s, expected a finite number (or nil)", id,
+                isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf");
+        goto done;
+    }
     if (record_get_f32s(tr, field, &g, &n, err))
         goto done;
     if ((int64_t)n != L * E) {
@@ -113,7 +120,22 @@ int encoder_run(encoder *enc, const msgpack_object *tr, record_writer *w, gm_err
     double c = 0.0, s = 0.0;
     if (L >= 2) {
         pathway_cosines(r, g, enc->cos, enc->scratch);
+        /* finite router weights (pathway_router_load) and g (pathway_check) give
+         * finite embeddings; this guards the rest (an all-negative max cosine
+         * of -1e-8 would divide by zero in C) */
+        for (int64_t l = 0; l + 1 < L; l++)
+            if (!isfinite(enc->cos[l])) {
+                gm_fail(err, GM_EDATA, "sample %s: the cosine of the routing embeddings of layers "
+                        "%lld and %lld is not finite (%g)", id, (long long)l, (long long)l + 1,
+                        enc->cos[l]);
+                goto done;
+            }
         pathway_consistency(enc->cos, L, &c, &s);
+        if (!isfinite(c) || !isfinite(s)) {
+            gm_fail(err, GM_EDATA, "sample %s: the consistency C is not finite (%g): the largest "
+                    "cosine is -1e-8", id, c);
+            goto done;
+        }
     }
     double h = pathway_entropy(g, L, E);
 

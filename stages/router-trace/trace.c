@@ -121,6 +121,7 @@ int trace_batch_add(trace_batch *b, const msgpack_object *rec, gm_error *err)
     memset(s, 0, sizeof *s);
     s->tokens = p->tokens;
     s->T = (int64_t)p->T;
+    s->name = p->id; /* forward_run's messages name the sample */
     b->n++;
     b->tokens += (int64_t)p->T;
     return 0;

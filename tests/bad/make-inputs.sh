@@ -141,6 +141,46 @@ x['weight_map']['model.norm.weight'] = '../ck/model.safetensors'; json.dump(x, o
 rm -rf ck-index-missing-shard; cp -r ck-sharded ck-index-missing-shard
 rm ck-index-missing-shard/model-00002-of-00002.safetensors
 
+# ---- non-finite weights (issue 16): one NaN or Inf in an F32 tensor
+st_set() { # DIR TENSOR INDEX VALUE: element INDEX (row-major) of TENSOR becomes VALUE
+  $PY - "$1/model.safetensors" "$2" "$3" "$4" <<'PY'
+import json, struct, sys
+path, name, i, v = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+b = bytearray(open(path, 'rb').read())
+n = struct.unpack('<Q', b[:8])[0]
+t = json.loads(b[8:8 + n])[name]
+assert t['dtype'] == 'F32'
+at = 8 + n + t['data_offsets'][0] + 4 * i
+b[at:at + 4] = struct.pack('<f', v)
+open(path, 'wb').write(b)
+PY
+}
+ck_copy ck-nan-router; st_set ck-nan-router model.layers.1.mlp.gate.weight 13 nan    # [1, 5]
+ck_copy ck-inf-router; st_set ck-inf-router model.layers.2.mlp.gate.weight 5 inf     # [0, 5]
+ck_copy ck-nan-embed; st_set ck-nan-embed model.embed_tokens.weight $((6 * 8 + 3)) nan # token 6 (sample b)
+ck_copy ck-inf-lm-head; st_set ck-inf-lm-head lm_head.weight $((17 * 8 + 1)) -inf     # token id 17
+# a trace whose loss is NaN (a producer other than router-trace)
+$PY - <<'PY'
+import struct
+b = open('traces.mpk', 'rb').read()
+at = b.index(b'\xa4loss\xcb') + 6
+open('trace-nan-loss.mpk', 'wb').write(b[:at] + struct.pack('>d', float('nan')) + b[at + 8:])
+PY
+# a step of 2^63 + 5 (msgpack uint64), past int64: in a trace, a pathway and a metric record
+$PY - <<'PY'
+import struct
+big = b'\xa4step\xcf' + struct.pack('>Q', 2**63 + 5)
+for src, dst, kind, old in (('traces.mpk', 'trace-big-step.mpk', b'\xa5trace', b'\xa4step\xc0'),
+                            ('paths1.mpk', 'paths-big-step.mpk', b'\xa7pathway', b'\xa4step\x01'),
+                            ('metrics.mpk', 'metrics-big-step.mpk', b'\xa6metric', b'\xa4step\x01')):
+    b = open(src, 'rb').read()
+    at = b.index(old, b.index(kind))
+    open(dst, 'wb').write(b[:at] + big + b[at + len(old):])
+PY
+# config.json a directory; an accuracy CSV that is a directory
+ck_copy ck-config-dir; rm ck-config-dir/config.json; mkdir ck-config-dir/config.json
+mkdir -p acc-dir
+
 # ---- found by fuzzing (tests/fuzz/regress/) -------------------------------
 # a header whose options map has non-string keys (an array among them): report
 # printed it with msgpack-c into a 2 KB line left unterminated, and read past it

@@ -95,6 +95,29 @@ int main(void)
     CHECK(isnan(vec_max(a + 10, 8)), "max sees NaN in a tail");
     CHECK(vec_max(a, 0) == -INFINITY, "max of nothing is -Inf");
 
+    /* the first non-finite value, fast vs reference, at every place of a ragged row */
+    for (int i = 0; i < N; i++) a[i] = 1e30f * frand();
+    a[N - 1] = INFINITY; /* past the n given below: never seen */
+    int found_all = 1;
+    for (int fast = 1; fast >= 0; fast--) {
+        gemm_use_reference(!fast);
+        found_all &= vec_first_nonfinite(a, N - 1) == -1 && vec_first_nonfinite(a, 0) == -1;
+        float bad[3] = {NAN, INFINITY, -INFINITY};
+        for (int at = 0; at < 40; at++)
+            for (int k = 0; k < 3; k++) {
+                float keep = a[at], keep7 = a[at + 7];
+                a[at] = bad[k];
+                a[at + 7] = bad[(k + 1) % 3]; /* a later one is not the first */
+                found_all &= vec_first_nonfinite(a, N - 1) == at;
+                found_all &= vec_first_nonfinite(a + at + 1, 6) == -1; /* a 6-element tail */
+                a[at] = keep;
+                a[at + 7] = keep7;
+            }
+    }
+    gemm_use_reference(0);
+    CHECK(found_all, "first_nonfinite finds the first NaN, +Inf or -Inf (fast and reference), "
+                     "none in finite rows and tails");
+
     for (int i = 0; i < N; i++) { g1[i] = g2[i] = 30.0f * frand(); u[i] = frand(); }
     g1[5] = g2[5] = -120.0f; /* exp(-g) overflows: silu -> -0 */
     vec_silu_mul(g1, u, N - 1);
