@@ -28,6 +28,15 @@ void cli_die(const char *prog, const gm_error *err)
     exit(gm_exit_code(err->code));
 }
 
+/* An allocation failed while parsing: a runtime failure (exit 1), not a usage error. */
+static void cli_out_of_memory(const char *prog) __attribute__((noreturn));
+static void cli_out_of_memory(const char *prog)
+{
+    gm_error err = {0};
+    gm_fail(&err, GM_ENOMEM, "out of memory");
+    cli_die(prog, &err);
+}
+
 void cli_usage_error(const char *prog, const char *fmt, ...)
 {
     va_list ap;
@@ -151,7 +160,7 @@ static void set_value(const cli_program *prog, const cli_option *o, const char *
         cli_list *l = o->dest;
         const char **grown = realloc(l->items, (size_t)(l->n + 1) * sizeof *grown);
         if (!grown)
-            cli_usage_error(prog->name, "out of memory");
+            cli_out_of_memory(prog->name);
         l->items = grown;
         l->items[l->n++] = val;
         return;
@@ -189,7 +198,7 @@ int cli_parse(const cli_program *prog, int argc, char **argv)
     cli_init_signals();
     positional = malloc((size_t)(argc + 1) * sizeof *positional);
     if (!positional)
-        cli_usage_error(prog->name, "out of memory");
+        cli_out_of_memory(prog->name);
     int n_pos = 0, only_positional = 0;
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];

@@ -65,11 +65,14 @@ static int next_object(record_reader *r, gm_error *err)
         }
         if (ret != MSGPACK_UNPACK_CONTINUE) {
             set_where(r, r->record_no + 1, start);
-            return gm_fail(err, GM_EDATA, "%s: corrupt record stream: %s (%s)",
-                           gm_input_name(r->in),
-                           ret == MSGPACK_UNPACK_NOMEM_ERROR ? "record too large, nested deeper than 32 levels, or corrupt"
-                                                             : "not valid msgpack",
-                           r->where);
+            /* msgpack-c says NOMEM for a failed allocation, which a corrupt
+             * declared size or nesting past its stack also cause: name both */
+            if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
+                return gm_fail(err, GM_EDATA, "%s: out of memory reading a record: it is too "
+                               "large, nested deeper than 32 levels, or corrupt (%s)",
+                               gm_input_name(r->in), r->where);
+            return gm_fail(err, GM_EDATA, "%s: corrupt record stream: not valid msgpack (%s)",
+                           gm_input_name(r->in), r->where);
         }
         if (r->eof) {
             if (msgpack_unpacker_message_size(&r->unpacker) > 0) {

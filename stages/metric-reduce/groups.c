@@ -40,13 +40,18 @@ static int cmp_i64(const void *a, const void *b)
 
 static int group_add(study *st, size_t d, int memorized, int64_t step, gm_error *err)
 {
-    char name[512];
+    char at[32]; /* "@STEP" or "@never"; the domain name may be of any length */
     if (memorized)
-        snprintf(name, sizeof name, "%s@%lld", st->domains[d].name, (long long)step);
+        snprintf(at, sizeof at, "@%lld", (long long)step);
     else
-        snprintf(name, sizeof name, "%s@never", st->domains[d].name);
+        snprintf(at, sizeof at, "@never");
+    size_t n = strlen(st->domains[d].name);
     study_group *v = realloc(st->groups, (st->n_groups + 1) * sizeof *v);
-    char *copy = strdup(name);
+    char *copy = malloc(n + strlen(at) + 1);
+    if (copy) {
+        memcpy(copy, st->domains[d].name, n);
+        strcpy(copy + n, at);
+    }
     if (!v || !copy) {
         if (v)
             st->groups = v;

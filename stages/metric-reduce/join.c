@@ -220,6 +220,8 @@ static int check_shape(study *st, const msgpack_object *rec, const char *id, gm_
     if (L < 1 || E < 1 || E > 65535) {
         rc = gm_fail(err, GM_EDATA, "sample %s: n_layers %lld, n_experts %lld out of range", id,
                      (long long)L, (long long)E);
+    } else if (strcmp(weights, "softmax") != 0 && strcmp(weights, "topk") != 0) {
+        rc = gm_fail(err, GM_EDATA, "sample %s: weights '%s': expected softmax or topk", id, weights);
     } else if (!st->have_shape) {
         st->L = L;
         st->E = E;

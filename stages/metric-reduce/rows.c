@@ -132,18 +132,20 @@ typedef struct row_ctx {
 
 /* The distances of the pairs within the groups flagged in a (b NULL), or
  * across the groups flagged in a and in b, from the binned sums. */
-static void binned_result(const row_ctx *rc, const unsigned char *a, const unsigned char *b,
-                          uint64_t pairs, pair_result *out)
+static int binned_result(const row_ctx *rc, const unsigned char *a, const unsigned char *b,
+                         uint64_t pairs, pair_result *out, gm_error *err)
 {
     size_t G = rc->st->n_groups, L = (size_t)rc->st->L;
-    uint64_t sum = 0, *ls = calloc(L, sizeof *ls);
+    uint64_t sum = 0, *ls = calloc(L + 1, sizeof *ls);
+    if (!ls) /* never NaN layer distances in its place: an error */
+        return gm_fail(err, GM_ENOMEM, "out of memory summing the layer distances");
     for (size_t g = 0; g < G; g++)
         for (size_t h = g; h < G; h++) {
             int take = b ? (a[g] && b[h]) || (b[g] && a[h]) : a[g] && a[h];
             if (!take)
                 continue;
             sum += rc->bin[g * G + h];
-            for (size_t l = 0; ls && l < L; l++)
+            for (size_t l = 0; l < L; l++)
                 ls[l] += rc->lbin[(l * G + g) * G + h];
         }
     out->pairs = pairs;
@@ -151,8 +153,9 @@ static void binned_result(const row_ctx *rc, const unsigned char *a, const unsig
     out->se = NAN;
     out->mean = pairs ? (double)sum / (double)pairs : NAN;
     for (size_t l = 0; l < L; l++)
-        out->layer_mean[l] = pairs && ls ? (double)ls[l] / (double)pairs : NAN;
+        out->layer_mean[l] = pairs ? (double)ls[l] / (double)pairs : NAN;
     free(ls);
+    return 0;
 }
 
 /* Mean loss of members at loss column t (NaN if none defined). */
@@ -175,7 +178,9 @@ static int row_write(row_ctx *rc, const char *scope, const char *group, const ch
     pair_result pr = {.layer_mean = rc->layer};
     uint64_t seed = pair_seed(o->seed, ck->step, scope, group);
     if (rc->bin) {
-        binned_result(rc, ga, gb, b ? (uint64_t)na * nb : (uint64_t)na * (na ? na - 1 : 0) / 2, &pr);
+        if (binned_result(rc, ga, gb, b ? (uint64_t)na * nb : (uint64_t)na * (na ? na - 1 : 0) / 2,
+                          &pr, err))
+            return -1;
     } else {
         int r = b ? pair_stats_cross(&rc->cs->ps, a, na, b, nb, rc->max_pairs, seed, o->threads, &pr,
                                      err)
@@ -374,13 +379,22 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
             }
             if (!na || !nb)
                 continue;
-            char name[1024];
-            snprintf(name, sizeof name, "%s|%s", st->domains[da].name, st->domains[db].name);
+            size_t la = strlen(st->domains[da].name), lb = strlen(st->domains[db].name);
+            char *name = malloc(la + lb + 2); /* "A|B", whatever the names' length */
+            if (!name) {
+                gm_fail(err, GM_ENOMEM, "out of memory");
+                goto done;
+            }
+            memcpy(name, st->domains[da].name, la);
+            name[la] = '|';
+            memcpy(name + la + 1, st->domains[db].name, lb + 1);
             for (size_t g = 0; g < G; g++) {
                 fa[g] = st->groups[g].domain == da;
                 fb[g] = st->groups[g].domain == db;
             }
-            if (row_write(&ctx, "cross", name, NULL, NULL, m, na, m2, nb, all, fa, fb, err))
+            int failed = row_write(&ctx, "cross", name, NULL, NULL, m, na, m2, nb, all, fa, fb, err);
+            free(name);
+            if (failed)
                 goto done;
         }
     }
