@@ -47,6 +47,12 @@ size=$(stat -c %s samples.mpk.lz4)
 head -c $((size - 6)) samples.mpk.lz4 >truncated.mpk.lz4
 # a record nested 33 deep (the record's map, then 32 arrays): msgpack-c reads 32
 $PY -c "print('{\"type\":\"x\",\"v\":1}'); print('{\"type\":\"x\",\"v\":' + '[' * 32 + ']' * 32 + '}')" >too-deep.jsonl
+# vector fields that are not arrays of their element type (dump --from-json, issue 16)
+printf '{"type":"x"}\n{"type":"sample","id":"a","tokens":{"0":1}}\n' >vector-object.jsonl
+printf '{"type":"x"}\n{"type":"trace","router_mean":null}\n' >vector-null.jsonl
+printf '{"type":"x"}\n{"type":"sample","tokens":[1,-2]}\n' >vector-negative.jsonl
+# a pathway record whose weights are neither softmax nor topk
+"$BIN/dump" paths1.mpk | sed '2s/"weights":"softmax"/"weights":"mean"/' | "$BIN/dump" --from-json -o paths-bad-weights.mpk
 # a sample record without tokens, and one with a token id past the vocabulary (32)
 "$BIN/dump" samples.mpk | sed '2s/,"tokens":\[[0-9,]*\]//' | "$BIN/dump" --from-json -o no-tokens.mpk
 "$BIN/dump" samples.mpk | sed '3s/"tokens":\[6,7,8,9\]/"tokens":[6,7,32,9]/' | "$BIN/dump" --from-json -o token-past-vocab.mpk
@@ -198,3 +204,8 @@ printf 'step,domain,item,correct\n1,d,a,1\n2,d,a,1\n1,d,b,0\n' >results-missing.
 printf 'step,domain,item,correct\n1,d,a,1\n2,d,a,yes\n' >results-not-binary.csv
 printf 'train_group,test_group,similarity\nd@1,test:d@9,0.5\n' >sim-unknown-group.csv
 printf 'train_group,test_group,similarity\nd@1,test:d@1,0.5\nd@1,test:d@2,0.2\nd@2,test:d@1,0.4\n' >sim-missing-pair.csv
+# training groups of a domain no test group has (within-domain pairing), and a table with only
+# within-domain rows paired --across-domains
+printf 'train_group,test_group,similarity\ne@1,test:d@1,0.5\ne@2,test:d@2,0.2\n' >sim-no-domain.csv
+printf 'step,domain,item,correct\n1,d,a,1\n2,d,a,1\n1,e,b,0\n2,e,b,1\n' >results-two-domains.csv
+printf 'train_group,test_group,similarity\nd@1,test:d@1,0.5\ne@1,test:e@2,0.2\n' >sim-within-only.csv
