@@ -127,6 +127,8 @@ def moe(s, p, q_, h):
     probs = torch.softmax((h @ p[q_ + "router"].T).float(), dim=-1)
     top = probs.topk(s.K, dim=-1).indices
     mask = torch.zeros_like(probs).scatter(-1, top, 1.0)
+    if SPARSE:
+        return experts_sparse(s, p, q_, h, top, probs.gather(-1, top)), probs, mask
     wts = probs * mask                                     # raw softmax, not renormalized
     N, E, Fw = h.shape[0], s.E, s.F
     g = (h @ p[q_ + "w_gate"].reshape(E * Fw, s.D).T).view(N, E, Fw)
@@ -134,6 +136,29 @@ def moe(s, p, q_, h):
     act = (F.silu(g) * u * wts[:, :, None]).reshape(N, E * Fw)
     # sum_e w_e down_e(act_e) as one GEMM: rows e*F+f of the stacked down_e^T
     return act @ p[q_ + "w_down"].transpose(1, 2).reshape(E * Fw, s.D), probs, mask
+
+
+def experts_sparse(s, p, q_, h, top, wts):
+    """Each token through its top-k experts only (tokens grouped by expert),
+    weighted by the raw softmax values wts [N, K]."""
+    N = h.shape[0]
+    flat = top.reshape(-1)
+    order = torch.argsort(flat, stable=True)
+    rows = order // s.K
+    counts = torch.bincount(flat, minlength=s.E).tolist()
+    xs = h[rows]
+    ys, at = [], 0
+    for e, n in enumerate(counts):
+        if n:
+            x = xs[at:at + n]
+            a = F.silu(x @ p[q_ + "w_gate"][e].T) * (x @ p[q_ + "w_up"][e].T)
+            ys.append(a @ p[q_ + "w_down"][e].T)
+        at += n
+    y = torch.cat(ys) * wts.reshape(-1)[order][:, None]
+    return torch.zeros(N, s.D, dtype=h.dtype).index_add(0, rows, y)
+
+
+SPARSE = True
 
 
 def forward(s, p, ids):
