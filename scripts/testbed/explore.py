@@ -3,6 +3,12 @@ print, every --every steps, per domain train loss, train/test accuracy, and
 the monitored pathway distance and S on a few training samples (probe.py).
 Not part of the committed recipe's output; train.py is.
 """
+import os
+
+# one thread everywhere, OpenBLAS's pool included (set before torch loads it)
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = "1"
+
 import argparse
 import json
 import time

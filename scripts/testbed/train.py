@@ -9,6 +9,12 @@ grokmon's study reads (README.md lists them).
 
   /usr/bin/python3 scripts/testbed/train.py --out testbed
 """
+import os
+
+# one thread everywhere, OpenBLAS's pool included (set before torch loads it)
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = "1"
+
 import argparse
 import json
 import math
