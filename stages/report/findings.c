@@ -370,10 +370,14 @@ static int choices(findings *f, const study *s, const story *st, const corr_tabl
     }
     b.len = 0;
     sbuf_printf(&b, "Findings without accuracy: a domain's loss is flat from the first checkpoint "
-                "after which it stays within 2 delta; distance falls (S rises) when its largest "
-                "fall there exceeds %.0f x sqrt(2) times its noise, the larger of its sampling "
-                "error and its checkpoint-to-checkpoint roughness (median second difference).",
-                TREND_Z);
+                "after which it stays within 2 delta; distance falls (S rises) there when its "
+                "largest fall between two checkpoints (running median of 3) exceeds %.0f x "
+                "sqrt(2) times its noise, or the median after some split is below the median "
+                "before by more than the Bonferroni bound at %g; the noise is the larger of its "
+                "sampling error and its checkpoint-to-checkpoint roughness (median second "
+                "difference); the range runs from the peak before the fall to the lowest point "
+                "after it.",
+                TREND_Z, TREND_SHIFT_ALPHA);
     if (list_add(&f->choices, &f->n_choices, &b, err))
         goto fail;
     if (c->present) {

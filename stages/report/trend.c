@@ -127,6 +127,52 @@ static void smooth3(const double *y, size_t lo, size_t hi, double *s, size_t *id
     s[idx[m - 1]] = median3(y[idx[m - 1]], s[idx[m - 2]], 3 * s[idx[m - 2]] - 2 * s[idx[m - 3]]);
 }
 
+/* Upper-tail standard normal quantile: z with P(Z > z) = p, by bisection. */
+static double normal_upper(double p)
+{
+    double lo = 0, hi = 10;
+    for (int i = 0; i < 100; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (0.5 * erfc(mid / sqrt(2.0)) > p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+double trend_shift_threshold(size_t n_splits)
+{
+    return n_splits ? normal_upper(TREND_SHIFT_ALPHA / (double)n_splits) : INFINITY;
+}
+
+double trend_level_shift(const double *y, size_t lo, size_t hi, double noise, int sign,
+                         size_t *n_splits)
+{
+    *n_splits = 0;
+    if (hi < lo || !(noise > 0))
+        return 0;
+    size_t m = 0;
+    double *v = malloc(2 * (hi - lo + 1) * sizeof *v);
+    if (!v)
+        return 0;
+    for (size_t k = lo; k <= hi; k++)
+        if (isfinite(y[k]))
+            v[m++] = y[k];
+    double best = 0, *tmp = v + m;
+    for (size_t c = TREND_SHIFT_BLOCK; c + TREND_SHIFT_BLOCK <= m; c++) {
+        memcpy(tmp, v, c * sizeof *tmp);
+        double before = median_finite(tmp, c);
+        memcpy(tmp, v + c, (m - c) * sizeof *tmp);
+        double after = median_finite(tmp, m - c);
+        double se = 1.2533 * noise * sqrt(1.0 / (double)c + 1.0 / (double)(m - c));
+        best = fmax(best, sign * (after - before) / se);
+        (*n_splits)++;
+    }
+    free(v);
+    return best;
+}
+
 void trend_largest_move(const double *y_raw, size_t lo, size_t hi, double noise, int sign,
                         trend_move *out)
 {
@@ -142,7 +188,8 @@ void trend_largest_move(const double *y_raw, size_t lo, size_t hi, double noise,
     }
     smooth3(y_raw, lo, hi, y, idx);
     free(idx);
-    /* one pass: the best start so far (lowest sign * y), the best move */
+    /* one pass: the best start so far (lowest sign * y; the last of equals,
+     * so a plateau's end), the best move */
     size_t best_start = 0, a = 0, b = 0;
     int have_start = 0, have = 0;
     double best = 0;
@@ -155,30 +202,28 @@ void trend_largest_move(const double *y_raw, size_t lo, size_t hi, double noise,
             b = k;
             have = 1;
         }
-        if (!have_start || sign * (y[k] - y[best_start]) < 0) {
+        if (!have_start || sign * (y[k] - y[best_start]) <= 0) {
             best_start = k;
             have_start = 1;
         }
     }
     out->size = best;
-    if (!have || !(best > TREND_Z * noise * sqrt(2.0))) {
+    size_t splits;
+    out->shift = trend_level_shift(y_raw, lo, hi, noise, sign, &splits);
+    out->shift_threshold = trend_shift_threshold(splits);
+    int pair = best > TREND_Z * noise * sqrt(2.0);
+    int shift = splits && out->shift > out->shift_threshold;
+    if (!have || !(pair || shift)) {
         free(y);
         return;
     }
-    /* trim: start where the level last is the starting one, end where it
-     * first is the final one (within TREND_TRIM noise) */
-    double start = y[a], end = y[b], tol = TREND_TRIM * noise;
-    size_t a2 = a, b2 = b;
-    for (size_t k = a; k < b; k++)
-        if (isfinite(y[k]) && sign * (y[k] - start) <= tol)
-            a2 = k;
-    for (size_t k = b + 1; k-- > a2 + 1;)
-        if (isfinite(y[k]) && sign * (end - y[k]) <= tol)
-            b2 = k;
+    /* the move runs from its start (the extreme before it) to its other
+     * extreme: no tolerance to tune, and wherever the change happened in
+     * between, the range holds it */
     out->found = 1;
-    out->a = a2;
-    out->b = b2;
-    out->from = y_raw[a2];
-    out->to = y_raw[b2];
+    out->a = a;
+    out->b = b;
+    out->from = y_raw[a];
+    out->to = y_raw[b];
     free(y);
 }

@@ -16,10 +16,15 @@
  * of two checkpoints (noise * sqrt(2)): about 5.7 noise, above the range of
  * 20 checkpoints of pure noise (about 3.7 on average). */
 #define TREND_Z 4.0
-/* A move's start and end are trimmed to the checkpoints where it happens:
- * the start is the last one still within TREND_TRIM noise of the starting
- * level, the end the first within it of the final level. */
-#define TREND_TRIM 2.0
+/* A level shift is the other way a move is beyond noise: the median of the
+ * checkpoints after some split differs from the median of those before it
+ * (each side at least TREND_SHIFT_BLOCK checkpoints) by more than the
+ * one-sided normal quantile of TREND_SHIFT_ALPHA / (number of splits tried)
+ * standard errors (Bonferroni), the standard error of a median of k values
+ * taken as 1.2533 noise / sqrt(k). Pooling whole stretches finds a sustained
+ * fall that no two single checkpoints show beyond TREND_Z. */
+#define TREND_SHIFT_BLOCK 3
+#define TREND_SHIFT_ALPHA 0.0025
 
 /* 1 when y is constant within numerical noise (or has fewer than 2 finite
  * values); *range gets max - min of the finite values (0 if none). */
@@ -40,18 +45,32 @@ size_t trend_flat_from(const double *y, size_t n, double width);
 double trend_range(const double *y, size_t a, size_t b);
 
 typedef struct trend_move {
-    int found;          /* 1: the move exceeds TREND_Z * noise * sqrt(2) */
-    size_t a, b;        /* where it starts and ends, trimmed (indices, a < b) */
+    int found;          /* 1: beyond noise, by the pair or the level-shift test */
+    size_t a, b;        /* where it starts and ends (indices, a < b) */
     double from, to;    /* y[a], y[b] */
-    double size;        /* |the largest move|, untrimmed */
+    double size;        /* |the largest move| on the smoothed series, untrimmed */
+    double shift;       /* the level-shift statistic (standard errors) */
+    double shift_threshold; /* what it had to exceed (INFINITY: too few points) */
 } trend_move;
 
 /* The largest fall (sign -1) or rise (sign +1) of y within [lo, hi]: on y
  * smoothed by a running median of 3 (so one odd checkpoint cannot make a move
  * while a level shift stays), the indices a < b maximizing sign * (y[b] -
- * y[a]), then trimmed (TREND_TRIM); from and to are y's own values there.
- * found stays 0 when there is no such pair or the move is within noise. */
+ * y[a]) (a: the last of equal extremes): the move runs from the series'
+ * extreme before it to its extreme after; from and to are y's own values
+ * there. found
+ * is 1 when the move exceeds TREND_Z * noise * sqrt(2) or the level-shift
+ * statistic its threshold, 0 when there is no such pair or neither holds. */
 void trend_largest_move(const double *y, size_t lo, size_t hi, double noise, int sign,
                         trend_move *out);
+
+/* The largest standardized level shift in direction sign over the finite
+ * values of y[lo..hi] (see TREND_SHIFT_BLOCK); 0 when noise is 0 or there
+ * are too few values. *n_splits gets the number of splits tried. */
+double trend_level_shift(const double *y, size_t lo, size_t hi, double noise, int sign,
+                         size_t *n_splits);
+
+/* What trend_level_shift must exceed after trying n_splits splits. */
+double trend_shift_threshold(size_t n_splits);
 
 #endif

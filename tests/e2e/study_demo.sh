@@ -1,9 +1,7 @@
 # study_demo.sh: `make demo`'s study (scripts/demo.sh) on the trained testbed (testbed/, made
 # by scripts/testbed/) into a temporary folder: for each domain the findings without accuracy
-# say since when the loss is flat and either name a converging range or say the distance does
-# not fall beyond its noise (printed beside where the testbed's accuracy, which they never see,
-# first reaches 0.5: on the committed run they agree for no domain, see
-# scripts/testbed/README.md); with accuracy, Table 1 per domain has consistency defined and
+# say since when the loss is flat and name a converging range that holds the checkpoint where
+# the testbed's test accuracy, which they never see, first reaches 0.5; with accuracy, Table 1 per domain has consistency defined and
 # correlated; grokmon's loss equals the training script's; the page renders in headless
 # Chromium (tests/out/demo.png); a second run resumes.
 . "$(dirname "$0")/../lib.sh"
@@ -23,7 +21,7 @@ check "demo writes report.html and summary.txt" \
 
 # Without accuracy: the findings alone, checked against the accuracy they did not see.
 "$BIN/report" "$TMP/demo/metrics.mpk" --json > "$TMP/plain.jsonl"
-check "without accuracy: each domain's line says where the loss is flat and whether the pathways converge" \
+check "without accuracy: each domain's converging range holds its accuracy's 0.5 crossing" \
   $PY - "$TMP/plain.jsonl" "$TB/accuracy.csv" <<'PY'
 import csv, json, re, sys
 find = [json.loads(l) for l in open(sys.argv[1])]
@@ -45,6 +43,8 @@ for d, pts in sorted(acc.items()):
         continue
     where = "converge %d..%d" % (step(m[1]), step(m[2])) if m else "no fall beyond noise"
     print("%s: loss flat since %d, %s; accuracy first >= 0.5 at %d" % (d, step(f[1]), where, cross))
+    if not m or not step(m[1]) <= cross <= step(m[2]):
+        bad.append("%s: the range does not hold %d" % (d, cross))
 if bad:
     print("\n".join(bad), file=sys.stderr)
     sys.exit(1)
