@@ -16,6 +16,20 @@
 
 #include "input.h"
 
+size_t mapped_files_find(const int64_t *first, size_t n, int64_t index, int64_t *local)
+{
+    size_t lo = 0, hi = n; /* the last file whose first <= index */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (first[mid] <= index)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *local = index - first[lo];
+    return lo;
+}
+
 const char *path_base(const char *path)
 {
     if (!path || strcmp(path, "-") == 0)

@@ -276,13 +276,13 @@ int npy_header_parse(const uint8_t *buf, size_t len, npy_header *h, gm_error *er
 typedef struct npy_part {
     mapped_file file;
     npy_header hdr;
-    int64_t first;       /* global index of its first instance */
     int64_t n;           /* its instances */
     int64_t row_len;     /* tokens per instance */
 } npy_part;
 
 typedef struct npy_source {
     npy_part *parts;
+    int64_t *first;      /* [n_parts]: global index of each part's first instance */
     size_t n_parts;
     const char *source_name;
     uint32_t *buf;       /* [max row_len] */
@@ -297,6 +297,7 @@ static void npy_source_close(void *impl)
     for (size_t i = 0; i < s->n_parts; i++)
         mapped_file_close(&s->parts[i].file);
     free(s->parts);
+    free(s->first);
     free(s->buf);
     free(s);
 }
@@ -304,16 +305,8 @@ static void npy_source_close(void *impl)
 static int npy_source_get(void *impl, int64_t index, sample_view *v, gm_error *err)
 {
     npy_source *s = impl;
-    size_t lo = 0, hi = s->n_parts; /* the last part whose first <= index */
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (s->parts[mid].first <= index)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    const npy_part *p = &s->parts[lo];
-    int64_t local = index - p->first;
+    int64_t local;
+    const npy_part *p = &s->parts[mapped_files_find(s->first, s->n_parts, index, &local)];
     const uint8_t *data = p->file.data + p->hdr.data_offset;
     int64_t at = local * p->row_len;
     snprintf(s->where, sizeof s->where, "%s: %s %" PRId64, p->file.path,
@@ -338,7 +331,10 @@ int npy_source_open(const source_config *cfg, token_source *src, gm_error *err)
 {
     memset(src, 0, sizeof *src);
     npy_source *s = calloc(1, sizeof *s);
-    if (!s || !(s->parts = calloc(cfg->n_paths, sizeof *s->parts))) {
+    if (!s || !(s->parts = calloc(cfg->n_paths, sizeof *s->parts)) ||
+        !(s->first = calloc(cfg->n_paths, sizeof *s->first))) {
+        if (s)
+            free(s->parts);
         free(s);
         return gm_fail(err, GM_ENOMEM, "out of memory");
     }
@@ -387,7 +383,7 @@ int npy_source_open(const source_config *cfg, token_source *src, gm_error *err)
             p->row_len = cfg->seq_len;
             p->n = p->hdr.shape[0] / cfg->seq_len; /* a trailing partial window is dropped */
         }
-        p->first = total;
+        s->first[i] = total;
         total += p->n;
         if (p->row_len > max_row)
             max_row = p->row_len;

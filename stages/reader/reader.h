@@ -31,6 +31,11 @@ int mapped_file_open(mapped_file *mf, const char *path, gm_error *err);
 int mapped_file_open_text(mapped_file *mf, const char *path, gm_error *err);
 void mapped_file_close(mapped_file *mf); /* accepts a zeroed struct */
 
+/* Files concatenated into one index (raw token files, .npy): first[i] is the
+ * global index of file i's first instance (ascending); the file that holds
+ * global index `index` (first[0] <= index), its local index in *local. */
+size_t mapped_files_find(const int64_t *first, size_t n, int64_t index, int64_t *local);
+
 /* The base name of a path: the part after the last '/'; "-" -> "stdin". */
 const char *path_base(const char *path);
 

@@ -13,12 +13,12 @@
 
 typedef struct token_part {
     mapped_file file;
-    int64_t first;   /* global index of its first instance */
     int64_t n;       /* its whole windows */
 } token_part;
 
 typedef struct token_file {
     token_part *parts;
+    int64_t *first;  /* [n_parts]: global index of each part's first instance */
     size_t n_parts;
     tok_dtype dtype;
     int64_t seq_len;
@@ -35,6 +35,7 @@ static void token_file_close(void *impl)
     for (size_t i = 0; i < tf->n_parts; i++)
         mapped_file_close(&tf->parts[i].file);
     free(tf->parts);
+    free(tf->first);
     free(tf->buf);
     free(tf);
 }
@@ -42,16 +43,8 @@ static void token_file_close(void *impl)
 static int token_file_get(void *impl, int64_t index, sample_view *v, gm_error *err)
 {
     token_file *tf = impl;
-    size_t lo = 0, hi = tf->n_parts; /* the last part whose first <= index */
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (tf->parts[mid].first <= index)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    const token_part *p = &tf->parts[lo];
-    int64_t local = index - p->first;
+    int64_t local;
+    const token_part *p = &tf->parts[mapped_files_find(tf->first, tf->n_parts, index, &local)];
     snprintf(tf->where, sizeof tf->where, "%s: instance %" PRId64, p->file.path, local);
     /* tokens[t] = file[local * seq_len + t], t < seq_len */
     int64_t at = local * tf->seq_len;
@@ -76,6 +69,7 @@ int token_file_source_open(const source_config *cfg, token_source *src, gm_error
         return gm_fail(err, GM_EUSAGE, "raw token files need --seq-len (OLMo: 4096)");
     token_file *tf = calloc(1, sizeof *tf);
     if (!tf || !(tf->parts = calloc(cfg->n_paths, sizeof *tf->parts)) ||
+        !(tf->first = calloc(cfg->n_paths, sizeof *tf->first)) ||
         !(tf->buf = malloc((size_t)cfg->seq_len * sizeof *tf->buf))) {
         token_file_close(tf);
         return gm_fail(err, GM_ENOMEM, "out of memory");
@@ -99,7 +93,7 @@ int token_file_source_open(const source_config *cfg, token_source *src, gm_error
             token_file_close(tf);
             return -1;
         }
-        p->first = total;
+        tf->first[i] = total;
         p->n = (int64_t)(p->file.size / (size_t)width) / cfg->seq_len;
         total += p->n;
     }
