@@ -6,55 +6,12 @@
 #include "json_out.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "schema.h"
-
-static void put(strbuf *s, const char *p, size_t n)
-{
-    if (s->oom)
-        return;
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(s->data, cap);
-        if (!grown) {
-            s->oom = 1;
-            return;
-        }
-        s->data = grown;
-        s->cap = cap;
-    }
-    memcpy(s->data + s->len, p, n);
-    s->len += n;
-    s->data[s->len] = 0;
-}
-
-static void putf(strbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(strbuf *s, const char *fmt, ...)
-{
-    char tmp[64];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) { /* every caller prints a few characters */
-        s->oom = 1;
-        return;
-    }
-    put(s, tmp, (size_t)n);
-}
-
-void strbuf_free(strbuf *s)
-{
-    free(s->data);
-    memset(s, 0, sizeof *s);
-}
 
 /* The length of the well-formed UTF-8 sequence at p[0..n), or 0 if there
  * is none (stray continuation byte, overlong form, surrogate, above U+10FFFF,
@@ -87,76 +44,76 @@ static size_t utf8_sequence(const unsigned char *p, size_t n)
  * surrogateescape: byte 0xXX is U+DCXX), which --from-json turns back into
  * the same bytes; well-formed UTF-8 never encodes a surrogate, so nothing
  * else prints that way. */
-static void put_string(strbuf *s, const char *p, size_t n)
+static void put_string(textbuf *s, const char *p, size_t n)
 {
     const unsigned char *u = (const unsigned char *)p;
-    put(s, "\"", 1);
+    textbuf_put(s, "\"", 1);
     for (size_t i = 0; i < n;) {
         unsigned char c = u[i];
         size_t len = utf8_sequence(u + i, n - i);
         if (len == 0) {
-            putf(s, "\\u%04x", 0xDC00u + c);
+            textbuf_printf(s, "\\u%04x", 0xDC00u + c);
             i++;
             continue;
         }
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
-            put(s, esc, 2);
+            textbuf_put(s, esc, 2);
         } else if (c < 0x20) {
-            putf(s, "\\u%04x", c);
+            textbuf_printf(s, "\\u%04x", c);
         } else {
-            put(s, p + i, len);
+            textbuf_put(s, p + i, len);
         }
         i += len;
     }
-    put(s, "\"", 1);
+    textbuf_put(s, "\"", 1);
 }
 
 /* A finite real always prints as a JSON real ("2.0", not "2"), so that
  * --from-json packs it as a float again; shortest form that reads back to
  * the same value is not sought (digits: 9 for f32, 17 for f64). */
-static void put_finite(strbuf *s, double v, int digits)
+static void put_finite(textbuf *s, double v, int digits)
 {
     char tmp[40];
     int n = snprintf(tmp, sizeof tmp, "%.*g", digits, v);
-    put(s, tmp, (size_t)n);
+    textbuf_put(s, tmp, (size_t)n);
     if (!strpbrk(tmp, ".e"))
-        put(s, ".0", 2);
+        textbuf_put(s, ".0", 2);
 }
 
 /* A vector element: non-finite values are not JSON numbers, so they print
  * as the strings "NaN", "Infinity", "-Infinity" (the schema says the field
  * holds reals, so --from-json knows what they mean). */
-static void put_real(strbuf *s, double v, int digits)
+static void put_real(textbuf *s, double v, int digits)
 {
     if (isnan(v))
-        put(s, "\"NaN\"", 5);
+        textbuf_put(s, "\"NaN\"", 5);
     else if (isinf(v))
-        put(s, v > 0 ? "\"Infinity\"" : "\"-Infinity\"", v > 0 ? 10 : 11);
+        textbuf_put(s, v > 0 ? "\"Infinity\"" : "\"-Infinity\"", v > 0 ? 10 : 11);
     else
         put_finite(s, v, digits);
 }
 
 /* A scalar real outside a vector: a non-finite one prints tagged,
  * {"$float":"NaN"}, since a bare "NaN" would read back as a string. */
-static void put_scalar_real(strbuf *s, double v, int digits)
+static void put_scalar_real(textbuf *s, double v, int digits)
 {
     if (isfinite(v)) {
         put_finite(s, v, digits);
     } else {
-        put(s, "{\"$float\":", 10);
+        textbuf_put(s, "{\"$float\":", 10);
         put_real(s, v, digits);
-        put(s, "}", 1);
+        textbuf_put(s, "}", 1);
     }
 }
 
-static void put_vector(strbuf *s, const char *bytes, size_t size, schema_elem e, size_t brief)
+static void put_vector(textbuf *s, const char *bytes, size_t size, schema_elem e, size_t brief)
 {
     size_t n = size / schema_elem_size(e), shown = brief && brief < n ? brief : n;
-    put(s, "[", 1);
+    textbuf_put(s, "[", 1);
     for (size_t i = 0; i < shown; i++) {
         if (i)
-            put(s, ",", 1);
+            textbuf_put(s, ",", 1);
         const char *p = bytes + i * schema_elem_size(e);
         switch (e) {
         case SCHEMA_F32: {
@@ -174,13 +131,13 @@ static void put_vector(strbuf *s, const char *bytes, size_t size, schema_elem e,
         case SCHEMA_U16: {
             uint16_t v;
             memcpy(&v, p, 2);
-            putf(s, "%u", v);
+            textbuf_printf(s, "%u", v);
             break;
         }
         case SCHEMA_U32: {
             uint32_t v;
             memcpy(&v, p, 4);
-            putf(s, "%u", v);
+            textbuf_printf(s, "%u", v);
             break;
         }
         default:
@@ -188,18 +145,18 @@ static void put_vector(strbuf *s, const char *bytes, size_t size, schema_elem e,
         }
     }
     if (shown < n)
-        putf(s, "%s\"... %zu more\"", shown ? "," : "", n - shown);
-    put(s, "]", 1);
+        textbuf_printf(s, "%s\"... %zu more\"", shown ? "," : "", n - shown);
+    textbuf_put(s, "]", 1);
 }
 
-static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, const char *key,
+static void put_object(textbuf *s, const msgpack_object *o, const char *rtype, const char *key,
                        size_t brief)
 {
     switch (o->type) {
-    case MSGPACK_OBJECT_NIL: put(s, "null", 4); break;
-    case MSGPACK_OBJECT_BOOLEAN: put(s, o->via.boolean ? "true" : "false", o->via.boolean ? 4 : 5); break;
-    case MSGPACK_OBJECT_POSITIVE_INTEGER: putf(s, "%llu", (unsigned long long)o->via.u64); break;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: putf(s, "%lld", (long long)o->via.i64); break;
+    case MSGPACK_OBJECT_NIL: textbuf_put(s, "null", 4); break;
+    case MSGPACK_OBJECT_BOOLEAN: textbuf_put(s, o->via.boolean ? "true" : "false", o->via.boolean ? 4 : 5); break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: textbuf_printf(s, "%llu", (unsigned long long)o->via.u64); break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: textbuf_printf(s, "%lld", (long long)o->via.i64); break;
     case MSGPACK_OBJECT_FLOAT32: put_scalar_real(s, o->via.f64, 9); break;
     case MSGPACK_OBJECT_FLOAT64: put_scalar_real(s, o->via.f64, 17); break;
     case MSGPACK_OBJECT_STR: put_string(s, o->via.str.ptr, o->via.str.size); break;
@@ -208,27 +165,27 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
         if (e != SCHEMA_NOT_VECTOR && o->via.bin.size % schema_elem_size(e) == 0) {
             put_vector(s, o->via.bin.ptr, o->via.bin.size, e, brief);
         } else {
-            put(s, "{\"$hex\":\"", 9);
+            textbuf_put(s, "{\"$hex\":\"", 9);
             for (uint32_t i = 0; i < o->via.bin.size; i++)
-                putf(s, "%02x", (unsigned char)o->via.bin.ptr[i]);
-            put(s, "\"}", 2);
+                textbuf_printf(s, "%02x", (unsigned char)o->via.bin.ptr[i]);
+            textbuf_put(s, "\"}", 2);
         }
         break;
     }
     case MSGPACK_OBJECT_EXT:
-        putf(s, "{\"$ext\":%d,\"$hex\":\"", o->via.ext.type);
+        textbuf_printf(s, "{\"$ext\":%d,\"$hex\":\"", o->via.ext.type);
         for (uint32_t i = 0; i < o->via.ext.size; i++)
-            putf(s, "%02x", (unsigned char)o->via.ext.ptr[i]);
-        put(s, "\"}", 2);
+            textbuf_printf(s, "%02x", (unsigned char)o->via.ext.ptr[i]);
+        textbuf_put(s, "\"}", 2);
         break;
     case MSGPACK_OBJECT_ARRAY:
-        put(s, "[", 1);
+        textbuf_put(s, "[", 1);
         for (uint32_t i = 0; i < o->via.array.size; i++) {
             if (i)
-                put(s, ",", 1);
+                textbuf_put(s, ",", 1);
             put_object(s, &o->via.array.ptr[i], rtype, NULL, brief);
         }
-        put(s, "]", 1);
+        textbuf_put(s, "]", 1);
         break;
     case MSGPACK_OBJECT_MAP: {
         /* a nested map with its own "type" (a header's inputs) names its own vectors */
@@ -246,11 +203,11 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
                 inner = tbuf;
             }
         }
-        put(s, "{", 1);
+        textbuf_put(s, "{", 1);
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             const msgpack_object *k = &o->via.map.ptr[i].key;
             if (i)
-                put(s, ",", 1);
+                textbuf_put(s, ",", 1);
             char kbuf[128] = "";
             if (k->type == MSGPACK_OBJECT_STR) {
                 put_string(s, k->via.str.ptr, k->via.str.size);
@@ -266,24 +223,24 @@ static void put_object(strbuf *s, const msgpack_object *o, const char *rtype, co
                 put_string(s, k->type == MSGPACK_OBJECT_MAP ? "$map-key" : "$array-key",
                            k->type == MSGPACK_OBJECT_MAP ? 8 : 10);
             } else { /* JSON keys are strings: render a scalar key as its JSON text */
-                strbuf ks = {0};
+                textbuf ks = {0};
                 put_object(&ks, k, inner, NULL, brief);
                 if (ks.oom)
                     s->oom = 1;
-                put_string(s, ks.data ? ks.data : "", ks.len);
-                strbuf_free(&ks);
+                put_string(s, ks.p ? ks.p : "", ks.len);
+                textbuf_free(&ks);
             }
-            put(s, ":", 1);
+            textbuf_put(s, ":", 1);
             put_object(s, &o->via.map.ptr[i].val, inner, kbuf[0] ? kbuf : NULL, brief);
         }
-        put(s, "}", 1);
+        textbuf_put(s, "}", 1);
         break;
     }
     }
 }
 
-void json_out_record(strbuf *s, const msgpack_object *rec, size_t brief)
+void json_out_record(textbuf *s, const msgpack_object *rec, size_t brief)
 {
     put_object(s, rec, "", NULL, brief);
-    put(s, "\n", 1);
+    textbuf_put(s, "\n", 1);
 }

@@ -42,17 +42,17 @@ static const cli_program program = {
     .options = options,
 };
 
-static int write_text(gm_output *out, strbuf *s, gm_error *err)
+static int write_text(gm_output *out, textbuf *s, gm_error *err)
 {
     if (s->oom)
         return gm_fail(err, GM_ENOMEM, "out of memory formatting JSON");
-    int rc = s->len ? gm_output_write(out, s->data, s->len, err) : 0;
+    int rc = s->len ? gm_output_write(out, s->p, s->len, err) : 0;
     s->len = 0;
     return rc;
 }
 
 /* Print every header the reader holds from index *shown on. */
-static int print_new_headers(record_reader *r, size_t *shown, strbuf *s, gm_error *err)
+static int print_new_headers(record_reader *r, size_t *shown, textbuf *s, gm_error *err)
 {
     for (; *shown < record_reader_header_count(r); (*shown)++) {
         const char *bytes;
@@ -75,7 +75,7 @@ static int dump_stream(const char *path, gm_output *out, gm_error *err)
     record_reader *r = record_reader_open(path, err);
     if (!r)
         return -1;
-    strbuf s = {0};
+    textbuf s = {0};
     size_t shown = 0;
     const msgpack_object *rec;
     int got = print_new_headers(r, &shown, &s, err) < 0 ? -1 : 0;
@@ -90,7 +90,7 @@ static int dump_stream(const char *path, gm_output *out, gm_error *err)
         got = print_new_headers(r, &shown, &s, err);
     if (got == 0)
         got = write_text(out, &s, err);
-    strbuf_free(&s);
+    textbuf_free(&s);
     record_reader_close(r);
     return got;
 }

@@ -10,101 +10,101 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void csv_num(sbuf *b, double v)
+static void csv_num(textbuf *b, double v)
 {
     if (!isnan(v))
-        sbuf_printf(b, "%.17g", v);
+        textbuf_printf(b, "%.17g", v);
 }
 
-static void csv_opt_int(sbuf *b, int present, int64_t v)
+static void csv_opt_int(textbuf *b, int present, int64_t v)
 {
     if (present)
-        sbuf_printf(b, "%lld", (long long)v);
+        textbuf_printf(b, "%lld", (long long)v);
 }
 
-static void csv_metrics(sbuf *b, const study *s)
+static void csv_metrics(textbuf *b, const study *s)
 {
-    sbuf_puts(b, "scope,group,domain,mem_step,step,checkpoint,n,pairs,sampled,distance_mean,"
+    textbuf_puts(b, "scope,group,domain,mem_step,step,checkpoint,n,pairs,sampled,distance_mean,"
                  "distance_se,c_mean,c_std,s_mean,s_std,loss_mean,loss_ma,entropy_mean\n");
     for (size_t i = 0; i < s->n_series; i++)
         for (size_t k = 0; k < s->series[i].n_rows; k++) {
             const metric_row *m = s->series[i].rows[k];
-            sbuf_printf(b, "%s,", scope_names[m->scope]);
-            sbuf_csv(b, m->group);
-            sbuf_puts(b, ",");
-            sbuf_csv(b, m->domain ? m->domain : "");
-            sbuf_puts(b, ",");
+            textbuf_printf(b, "%s,", scope_names[m->scope]);
+            textbuf_csv(b, m->group);
+            textbuf_puts(b, ",");
+            textbuf_csv(b, m->domain ? m->domain : "");
+            textbuf_puts(b, ",");
             csv_opt_int(b, m->has_mem_step, m->mem_step);
-            sbuf_printf(b, ",%lld,", (long long)m->step);
-            sbuf_csv(b, m->checkpoint ? m->checkpoint : "");
-            sbuf_printf(b, ",%lld,", (long long)m->n);
+            textbuf_printf(b, ",%lld,", (long long)m->step);
+            textbuf_csv(b, m->checkpoint ? m->checkpoint : "");
+            textbuf_printf(b, ",%lld,", (long long)m->n);
             csv_opt_int(b, m->pairs >= 0, m->pairs);
-            sbuf_printf(b, ",%s", m->sampled == 1 ? "true" : m->sampled == 0 ? "false" : "");
+            textbuf_printf(b, ",%s", m->sampled == 1 ? "true" : m->sampled == 0 ? "false" : "");
             const double v[] = {m->distance_mean, m->distance_se, m->c_mean, m->c_std, m->s_mean,
                                 m->s_std, m->loss_mean, m->loss_ma, m->entropy_mean};
             for (size_t j = 0; j < sizeof v / sizeof *v; j++) {
-                sbuf_puts(b, ",");
+                textbuf_puts(b, ",");
                 csv_num(b, v[j]);
             }
-            sbuf_puts(b, "\n");
+            textbuf_puts(b, "\n");
         }
 }
 
-static void csv_layers(sbuf *b, const study *s)
+static void csv_layers(textbuf *b, const study *s)
 {
-    sbuf_puts(b, "scope,group,step,layer,distance\n");
+    textbuf_puts(b, "scope,group,step,layer,distance\n");
     for (size_t i = 0; i < s->n_series; i++)
         for (size_t k = 0; k < s->series[i].n_rows; k++) {
             const metric_row *m = s->series[i].rows[k];
             for (size_t l = 0; l < m->n_layers; l++) {
-                sbuf_printf(b, "%s,", scope_names[m->scope]);
-                sbuf_csv(b, m->group);
-                sbuf_printf(b, ",%lld,%zu,", (long long)m->step, l);
+                textbuf_printf(b, "%s,", scope_names[m->scope]);
+                textbuf_csv(b, m->group);
+                textbuf_printf(b, ",%lld,%zu,", (long long)m->step, l);
                 csv_num(b, m->layer_distance[l]);
-                sbuf_puts(b, "\n");
+                textbuf_puts(b, "\n");
             }
         }
 }
 
-static void csv_groups(sbuf *b, const study *s)
+static void csv_groups(textbuf *b, const study *s)
 {
-    sbuf_puts(b, "domain,group,mem_step,n\n");
+    textbuf_puts(b, "domain,group,mem_step,n\n");
     for (size_t i = 0; i < s->n_series; i++) {
         const series *se = &s->series[i];
         if (se->scope != SCOPE_GROUP)
             continue;
         int64_t n = study_group_size(s, se);
-        sbuf_csv(b, se->domain);
-        sbuf_puts(b, ",");
-        sbuf_csv(b, se->name);
-        sbuf_puts(b, ",");
+        textbuf_csv(b, se->domain);
+        textbuf_puts(b, ",");
+        textbuf_csv(b, se->name);
+        textbuf_puts(b, ",");
         csv_opt_int(b, se->has_mem_step, se->mem_step);
-        sbuf_printf(b, ",%lld\n", (long long)n);
+        textbuf_printf(b, ",%lld\n", (long long)n);
     }
 }
 
-static void csv_memorization(sbuf *b, const study *s)
+static void csv_memorization(textbuf *b, const study *s)
 {
-    sbuf_puts(b, "domain,n,eps,delta,memorized_before_last,calibrated\n");
+    textbuf_puts(b, "domain,n,eps,delta,memorized_before_last,calibrated\n");
     for (size_t i = 0; i < s->n_calibs; i++) {
         const calibration *c = &s->calibs[i];
-        sbuf_csv(b, c->domain);
-        sbuf_puts(b, ",");
+        textbuf_csv(b, c->domain);
+        textbuf_puts(b, ",");
         csv_opt_int(b, c->n >= 0, c->n);
-        sbuf_puts(b, ",");
+        textbuf_puts(b, ",");
         csv_num(b, c->eps);
-        sbuf_puts(b, ",");
+        textbuf_puts(b, ",");
         csv_num(b, c->delta);
-        sbuf_puts(b, ",");
+        textbuf_puts(b, ",");
         csv_num(b, c->memorized_before_last);
-        sbuf_printf(b, ",%s\n", c->calibrated == 1 ? "true" : c->calibrated == 0 ? "false" : "");
+        textbuf_printf(b, ",%s\n", c->calibrated == 1 ? "true" : c->calibrated == 0 ? "false" : "");
     }
 }
 
-static void csv_correlation(sbuf *b, const corr_table *c)
+static void csv_correlation(textbuf *b, const corr_table *c)
 {
     static const char *const verdicts[] = {"undefined", "too_few", "not_shown", "tracks"};
-    sbuf_puts(b, "by,key,metric,n,pearson,spearman,p_permutation,ci_low,ci_high,verdict,"
+    textbuf_puts(b, "by,key,metric,n,pearson,spearman,p_permutation,ci_low,ci_high,verdict,"
                  "from_step,first_step,last_step\n");
     for (size_t i = 0; i < c->n_rows; i++) {
         const corr_row *r = &c->rows[i];
@@ -112,42 +112,42 @@ static void csv_correlation(sbuf *b, const corr_table *c)
             if (m == CM_VAL_LOSS && !c->has_val_loss)
                 continue;
             const corr_cell *cell = &r->cell[m];
-            sbuf_printf(b, "%s,", c->by_group ? "group" : "domain");
-            sbuf_csv(b, r->key);
-            sbuf_printf(b, ",%s,%zu,", corr_metric_keys[m], cell->n);
+            textbuf_printf(b, "%s,", c->by_group ? "group" : "domain");
+            textbuf_csv(b, r->key);
+            textbuf_printf(b, ",%s,%zu,", corr_metric_keys[m], cell->n);
             csv_num(b, cell->p_ok ? cell->pearson : NAN);
-            sbuf_puts(b, ",");
+            textbuf_puts(b, ",");
             csv_num(b, cell->s_ok == 1 ? cell->spearman : NAN);
-            sbuf_puts(b, ",");
+            textbuf_puts(b, ",");
             csv_num(b, cell->perm_ok == 1 ? cell->p_perm : NAN);
-            sbuf_puts(b, ",");
+            textbuf_puts(b, ",");
             csv_num(b, cell->ci_ok == 1 ? cell->ci_lo : NAN);
-            sbuf_puts(b, ",");
+            textbuf_puts(b, ",");
             csv_num(b, cell->ci_ok == 1 ? cell->ci_hi : NAN);
-            sbuf_printf(b, ",%s,%lld,%lld,%lld\n", verdicts[cell->verdict], (long long)r->window_from,
+            textbuf_printf(b, ",%s,%lld,%lld,%lld\n", verdicts[cell->verdict], (long long)r->window_from,
                         (long long)r->first_step, (long long)r->last_step);
         }
     }
 }
 
-static int csv_file(const char *dir, const char *name, void (*fill)(sbuf *, const void *),
+static int csv_file(const char *dir, const char *name, void (*fill)(textbuf *, const void *),
                     const void *ctx, gm_error *err)
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
         return gm_fail(err, GM_EUSAGE, "--csv: directory name too long");
-    sbuf b = {0};
+    textbuf b = {0};
     fill(&b, ctx);
-    int rc = sbuf_write_file(&b, path, err);
-    sbuf_free(&b);
+    int rc = textbuf_write_file(&b, path, err);
+    textbuf_free(&b);
     return rc;
 }
 
-static void fill_metrics(sbuf *b, const void *s) { csv_metrics(b, s); }
-static void fill_layers(sbuf *b, const void *s) { csv_layers(b, s); }
-static void fill_groups(sbuf *b, const void *s) { csv_groups(b, s); }
-static void fill_memorization(sbuf *b, const void *s) { csv_memorization(b, s); }
-static void fill_correlation(sbuf *b, const void *c) { csv_correlation(b, c); }
+static void fill_metrics(textbuf *b, const void *s) { csv_metrics(b, s); }
+static void fill_layers(textbuf *b, const void *s) { csv_layers(b, s); }
+static void fill_groups(textbuf *b, const void *s) { csv_groups(b, s); }
+static void fill_memorization(textbuf *b, const void *s) { csv_memorization(b, s); }
+static void fill_correlation(textbuf *b, const void *c) { csv_correlation(b, c); }
 
 int csv_write_dir(const report *rp, const char *dir, gm_error *err)
 {

@@ -17,9 +17,9 @@
 #include "stats.h"
 #include "story.h"
 
-static int list_add(char ***list, size_t *n, const sbuf *b, gm_error *err)
+static int list_add(char ***list, size_t *n, const textbuf *b, gm_error *err)
 {
-    if (!sbuf_ok(b))
+    if (!textbuf_ok(b))
         return gm_fail(err, GM_ENOMEM, "out of memory");
     char **p = realloc(*list, (*n + 1) * sizeof *p);
     if (!p)
@@ -41,15 +41,15 @@ static int band_warnings(findings *f, const study *s, gm_error *err)
         const calibration *c = &s->calibs[i];
         if (c->calibrated != 1 || c->in_band != 0)
             continue;
-        sbuf b = {0};
-        sbuf_printf(&b, "eps calibration MISSED the 20-25 %% band for domain %s: no eps memorizes "
+        textbuf b = {0};
+        textbuf_printf(&b, "eps calibration MISSED the 20-25 %% band for domain %s: no eps memorizes "
                     "20-25 %% of its samples before the last checkpoint (search: %s). Chosen "
                     "instead: eps %.4g, which memorizes %.1f %%. Its memorization groups rest on "
                     "that eps; set it with metric-reduce --eps-domain %s=V to choose another.",
                     c->domain, c->search ? c->search : "unknown", c->eps,
                     100 * c->memorized_before_last, c->domain);
         int rc = list_add(&f->warnings, &f->n_warnings, &b, err);
-        sbuf_free(&b);
+        textbuf_free(&b);
         if (rc)
             return -1;
     }
@@ -58,24 +58,24 @@ static int band_warnings(findings *f, const study *s, gm_error *err)
 
 /* ---- per domain, from training data alone ------------------------------- */
 
-static void say_loss(sbuf *b, const domain_story *d)
+static void say_loss(textbuf *b, const domain_story *d)
 {
     char from[32], last[32];
     step_text(from, sizeof from, d->step[d->flat_from]);
     step_text(last, sizeof last, d->step[d->n - 1]);
     if (d->flat_from + 1 >= d->n)
-        sbuf_printf(b, "loss still moving: it changed by more than 2 delta = %.2f nats between "
+        textbuf_printf(b, "loss still moving: it changed by more than 2 delta = %.2f nats between "
                     "the last two checkpoints, so there is no stretch of flat loss to read the "
                     "pathways against. ", 2 * d->delta);
     else
-        sbuf_printf(b, "loss flat since step %s (it moved %.3f nats from there to step %s, within "
+        textbuf_printf(b, "loss flat since step %s (it moved %.3f nats from there to step %s, within "
                     "2 delta = %.2f). ", from, d->loss_moved_flat, last, 2 * d->delta);
 }
 
-static void say_distance(sbuf *b, const domain_story *d)
+static void say_distance(textbuf *b, const domain_story *d)
 {
     if (!d->dist_state.defined) {
-        sbuf_printf(b, "Pathway distance undefined: %s. ", d->dist_state.why);
+        textbuf_printf(b, "Pathway distance undefined: %s. ", d->dist_state.why);
         return;
     }
     if (d->flat_from + 1 >= d->n)
@@ -84,7 +84,7 @@ static void say_distance(sbuf *b, const domain_story *d)
     if (d->dist_fall.found) {
         step_text(a, sizeof a, d->step[d->dist_fall.a]);
         step_text(z, sizeof z, d->step[d->dist_fall.b]);
-        sbuf_printf(b, "Pathways converge from step %s to %s: distance %.4g -> %.4g (%+.0f %%, "
+        textbuf_printf(b, "Pathways converge from step %s to %s: distance %.4g -> %.4g (%+.0f %%, "
                     "noise %.2g per checkpoint) while the loss moved %.3f nats. ", a, z,
                     d->dist_fall.from, d->dist_fall.to,
                     100 * (d->dist_fall.to - d->dist_fall.from) / fabs(d->dist_fall.from),
@@ -99,22 +99,22 @@ static void say_distance(sbuf *b, const domain_story *d)
         char ra[32], rz[32];
         step_text(ra, sizeof ra, d->step[rise.a]);
         step_text(rz, sizeof rz, d->step[rise.b]);
-        sbuf_printf(b, "Pathway distance does not fall beyond its noise while the loss is flat "
+        textbuf_printf(b, "Pathway distance does not fall beyond its noise while the loss is flat "
                     "(steps %s to %s); it rises from step %s to %s (%.4g -> %.4g), away from "
                     "convergence: no sign of generalization from the pathways yet. ", a, z, ra,
                     rz, rise.from, rise.to);
     } else {
-        sbuf_printf(b, "Pathway distance does not fall beyond its noise while the loss is flat "
+        textbuf_printf(b, "Pathway distance does not fall beyond its noise while the loss is flat "
                     "(steps %s to %s; largest fall %.3g, noise %.2g per checkpoint): no sign of "
                     "generalization from the pathways yet. ", a, z, d->dist_fall.size,
                     d->dist_noise);
     }
 }
 
-static void say_s(sbuf *b, const domain_story *d)
+static void say_s(textbuf *b, const domain_story *d)
 {
     if (!d->s_state.defined) {
-        sbuf_printf(b, "Consistency S undefined: %s. ", d->s_state.why);
+        textbuf_printf(b, "Consistency S undefined: %s. ", d->s_state.why);
         return;
     }
     if (d->flat_from + 1 >= d->n)
@@ -123,44 +123,44 @@ static void say_s(sbuf *b, const domain_story *d)
         char a[32], z[32];
         step_text(a, sizeof a, d->step[d->s_rise.a]);
         step_text(z, sizeof z, d->step[d->s_rise.b]);
-        sbuf_printf(b, "Consistency S rises from step %s to %s: %.4g -> %.4g (noise %.2g). ", a,
+        textbuf_printf(b, "Consistency S rises from step %s to %s: %.4g -> %.4g (noise %.2g). ", a,
                     z, d->s_rise.from, d->s_rise.to, d->s_noise);
     } else {
-        sbuf_printf(b, "Consistency S does not rise beyond its noise (%.2g) while the loss is "
+        textbuf_printf(b, "Consistency S does not rise beyond its noise (%.2g) while the loss is "
                     "flat. ", d->s_noise);
     }
 }
 
-static void say_groups(sbuf *b, const domain_story *d)
+static void say_groups(textbuf *b, const domain_story *d)
 {
     if (!d->groups)
         return;
-    sbuf_printf(b, "Groups: %zu memorization group%s (%lld of %lld samples memorized)", d->groups,
+    textbuf_printf(b, "Groups: %zu memorization group%s (%lld of %lld samples memorized)", d->groups,
                 d->groups == 1 ? "" : "s", (long long)d->samples_memorized, (long long)d->samples);
     if (d->groups_checked)
-        sbuf_printf(b, "; of the %zu with 3 or more checkpoints from their memorization step on, "
+        textbuf_printf(b, "; of the %zu with 3 or more checkpoints from their memorization step on, "
                     "%zu fall%s beyond their noise after it. ", d->groups_checked,
                     d->groups_falling, d->groups_falling == 1 ? "s" : "");
     else
-        sbuf_puts(b, "; none has 3 or more checkpoints from its memorization step on. ");
+        textbuf_puts(b, "; none has 3 or more checkpoints from its memorization step on. ");
 }
 
-static void say_cross(sbuf *b, const domain_story *d)
+static void say_cross(textbuf *b, const domain_story *d)
 {
     if (!d->dist_fall.found)
         return;
     if (!d->cross_checked) {
-        sbuf_puts(b, "No cross-domain control: the input has no cross-domain distances for this "
+        textbuf_puts(b, "No cross-domain control: the input has no cross-domain distances for this "
                      "domain. ");
         return;
     }
     if (d->cross_fails)
-        sbuf_printf(b, "Cross-domain control FAILS: the distance between samples of %s fell "
+        textbuf_printf(b, "Cross-domain control FAILS: the distance between samples of %s fell "
                     "%+.0f %% over the same steps (within %s: %+.0f %%), so the fall is not "
                     "specific to this domain. ", d->cross_name, 100 * d->cross_change, d->domain,
                     100 * d->within_change);
     else
-        sbuf_printf(b, "Cross-domain control holds: %s changed %+.0f %% over the same steps "
+        textbuf_printf(b, "Cross-domain control holds: %s changed %+.0f %% over the same steps "
                     "(within %s: %+.0f %%). ", d->cross_name, 100 * d->cross_change, d->domain,
                     100 * d->within_change);
 }
@@ -171,10 +171,10 @@ static int domain_findings(findings *f, const story *st, gm_error *err)
         const domain_story *d = &st->d[i];
         if (!d->ser)
             continue;
-        sbuf b = {0};
-        sbuf_printf(&b, "%s: ", d->domain);
+        textbuf b = {0};
+        textbuf_printf(&b, "%s: ", d->domain);
         if (!d->loss_known)
-            sbuf_puts(&b, "no loss in the metric records, so nothing can be said about loss "
+            textbuf_puts(&b, "no loss in the metric records, so nothing can be said about loss "
                           "against pathways. ");
         else {
             say_loss(&b, d);
@@ -186,18 +186,18 @@ static int domain_findings(findings *f, const story *st, gm_error *err)
         if (b.len && b.p[b.len - 1] == ' ')
             b.p[--b.len] = 0;
         int rc = list_add(&f->lines, &f->n, &b, err);
-        sbuf_free(&b);
+        textbuf_free(&b);
         if (rc)
             return -1;
         if (d->cross_fails) {
-            sbuf w = {0};
-            sbuf_printf(&w, "Cross-domain control FAILS for %s: distance across domains (%s) fell "
+            textbuf w = {0};
+            textbuf_printf(&w, "Cross-domain control FAILS for %s: distance across domains (%s) fell "
                         "%+.0f %% where the within-domain distance fell %+.0f %%; the within-"
                         "domain fall may be routing changing everywhere, not %s's samples "
                         "coming to share pathways.", d->domain, d->cross_name,
                         100 * d->cross_change, 100 * d->within_change, d->domain);
             rc = list_add(&f->warnings, &f->n_warnings, &w, err);
-            sbuf_free(&w);
+            textbuf_free(&w);
             if (rc)
                 return -1;
         }
@@ -207,15 +207,15 @@ static int domain_findings(findings *f, const story *st, gm_error *err)
 
 /* ---- with accuracy: Table 1 judged on its uncertainty -------------------- */
 
-static void say_cell(sbuf *b, const corr_cell *c)
+static void say_cell(textbuf *b, const corr_cell *c)
 {
-    sbuf_printf(b, "r = %+.2f", c->pearson);
+    textbuf_printf(b, "r = %+.2f", c->pearson);
     if (c->ci_ok)
-        sbuf_printf(b, " [%+.2f, %+.2f]", c->ci_lo, c->ci_hi);
+        textbuf_printf(b, " [%+.2f, %+.2f]", c->ci_lo, c->ci_hi);
     if (c->perm_ok)
-        sbuf_printf(b, ", p = %.3g", c->p_perm);
+        textbuf_printf(b, ", p = %.3g", c->p_perm);
     if (c->s_ok == 1)
-        sbuf_printf(b, ", rho = %+.2f", c->spearman);
+        textbuf_printf(b, ", rho = %+.2f", c->spearman);
 }
 
 /* "pathway distance" -> "Pathway distance": a metric's name opening a sentence. */
@@ -231,15 +231,15 @@ static int corr_findings(findings *f, const corr_table *c, gm_error *err)
     static const int shown[] = {CM_DISTANCE, CM_S, CM_LOSS, CM_LOSS_MA, CM_VAL_LOSS};
     for (size_t i = 0; i < c->n_rows; i++) {
         const corr_row *row = &c->rows[i];
-        sbuf b = {0};
+        textbuf b = {0};
         char first[32], last[32];
         fmt_step(first, sizeof first, row->first_step);
         fmt_step(last, sizeof last, row->last_step);
-        sbuf_printf(&b, "%s, against test accuracy (window: %s; ", row->key, row->window_why);
+        textbuf_printf(&b, "%s, against test accuracy (window: %s; ", row->key, row->window_why);
         if (row->n == 0)
-            sbuf_puts(&b, "no checkpoint in it has an accuracy, so nothing is correlated). ");
+            textbuf_puts(&b, "no checkpoint in it has an accuracy, so nothing is correlated). ");
         else
-            sbuf_printf(&b, "%zu checkpoints, steps %s to %s): ", row->n, first, last);
+            textbuf_printf(&b, "%zu checkpoints, steps %s to %s): ", row->n, first, last);
         int any_tracks = 0;
         for (size_t k = 0; k < sizeof shown / sizeof *shown && row->n; k++) {
             int m = shown[k];
@@ -250,37 +250,37 @@ static int corr_findings(findings *f, const corr_table *c, gm_error *err)
             sentence_name(name, sizeof name, corr_metric_titles[m]);
             switch (cell->verdict) {
             case CV_UNDEFINED:
-                sbuf_printf(&b, "%s undefined (%s). ", name, cell->why);
+                textbuf_printf(&b, "%s undefined (%s). ", name, cell->why);
                 break;
             case CV_TOO_FEW:
-                sbuf_printf(&b, "%s: ", name);
+                textbuf_printf(&b, "%s: ", name);
                 say_cell(&b, cell);
-                sbuf_puts(&b, ", too few checkpoints to judge. ");
+                textbuf_puts(&b, ", too few checkpoints to judge. ");
                 break;
             case CV_TRACKS: {
                 int expect = m == CM_DISTANCE ? -1 : m == CM_S ? 1 : 0;
                 any_tracks |= expect != 0;
-                sbuf_printf(&b, "%s tracks it: ", name);
+                textbuf_printf(&b, "%s tracks it: ", name);
                 say_cell(&b, cell);
                 if (expect && (cell->pearson > 0 ? 1 : -1) != expect)
-                    sbuf_puts(&b, ", opposite to the paper's direction (distance should fall "
+                    textbuf_puts(&b, ", opposite to the paper's direction (distance should fall "
                                   "and S rise with accuracy)");
-                sbuf_puts(&b, ". ");
+                textbuf_puts(&b, ". ");
                 break;
             }
             default:
-                sbuf_printf(&b, "%s not shown to track it: ", name);
+                textbuf_printf(&b, "%s not shown to track it: ", name);
                 say_cell(&b, cell);
-                sbuf_puts(&b, ". ");
+                textbuf_puts(&b, ". ");
             }
         }
         if (row->n && !any_tracks)
-            sbuf_printf(&b, "No pathway metric is shown to track accuracy here (p < %.2f with a "
+            textbuf_printf(&b, "No pathway metric is shown to track accuracy here (p < %.2f with a "
                         "95 %% interval excluding 0).", CORR_ALPHA);
         if (b.len && b.p[b.len - 1] == ' ')
             b.p[--b.len] = 0;
         int rc = list_add(&f->lines, &f->n, &b, err);
-        sbuf_free(&b);
+        textbuf_free(&b);
         if (rc)
             return -1;
     }
@@ -316,17 +316,17 @@ static int entropy_findings(findings *f, const story *st, gm_error *err)
             return gm_fail(err, GM_ENOMEM, "out of memory");
         if (!ok)
             continue;
-        sbuf b = {0};
-        sbuf_printf(&b, "%s, routing-entropy control: mean routing entropy against pathway "
+        textbuf b = {0};
+        textbuf_printf(&b, "%s, routing-entropy control: mean routing entropy against pathway "
                     "distance across %zu checkpoints, r = %+.2f, p = %.3g (the paper finds only a "
                     "weak link, r = 0.24). ", d->domain, n, r, p);
         if (p < CORR_ALPHA && fabs(r) >= 0.5)
-            sbuf_puts(&b, "Here distance moves with entropy: part of its change may be routing "
+            textbuf_puts(&b, "Here distance moves with entropy: part of its change may be routing "
                           "getting sharper or flatter, not samples coming to share experts.");
         else
-            sbuf_puts(&b, "Distance does not simply follow routing entropy here.");
+            textbuf_puts(&b, "Distance does not simply follow routing entropy here.");
         int rc = list_add(&f->lines, &f->n, &b, err);
-        sbuf_free(&b);
+        textbuf_free(&b);
         if (rc)
             return -1;
     }
@@ -338,17 +338,17 @@ static int entropy_findings(findings *f, const story *st, gm_error *err)
 static int choices(findings *f, const study *s, const story *st, const corr_table *c,
                    gm_error *err)
 {
-    sbuf b = {0};
+    textbuf b = {0};
     const calibration *c0 = s->n_calibs ? &s->calibs[0] : NULL;
     if (c0 && !isnan(c0->threshold))
-        sbuf_printf(&b, "Pathways: threshold tau = %g, %s router weights", c0->threshold,
+        textbuf_printf(&b, "Pathways: threshold tau = %g, %s router weights", c0->threshold,
                     c0->weights ? c0->weights : "unknown");
     else
-        sbuf_puts(&b, "Pathways: threshold and router weights not recorded (calibration "
+        textbuf_puts(&b, "Pathways: threshold and router weights not recorded (calibration "
                       "records from an older metric-reduce)");
     if (st->n_layers > 0)
-        sbuf_printf(&b, ", %lld MoE layers", (long long)st->n_layers);
-    sbuf_printf(&b, "; distance: Levenshtein over %s.",
+        textbuf_printf(&b, ", %lld MoE layers", (long long)st->n_layers);
+    textbuf_printf(&b, "; distance: Levenshtein over %s.",
                 s->distance_mode && strcmp(s->distance_mode, "experts") == 0
                     ? "expert-id symbols (--distance experts)"
                     : "characters of the pathway strings (--distance chars, the paper's)");
@@ -357,7 +357,7 @@ static int choices(findings *f, const study *s, const story *st, const corr_tabl
     for (size_t i = 0; i < s->n_calibs; i++) {
         const calibration *k = &s->calibs[i];
         b.len = 0;
-        sbuf_printf(&b, "Memorization, %s: eps = %.4g (%s), delta = %g; %.1f %% of %lld samples "
+        textbuf_printf(&b, "Memorization, %s: eps = %.4g (%s), delta = %g; %.1f %% of %lld samples "
                     "memorized before the last checkpoint%s.", k->domain, k->eps,
                     k->calibrated == 0 ? "given"
                     : k->search && strcmp(k->search, "grid") == 0 ? "searched on the paper's grid"
@@ -369,7 +369,7 @@ static int choices(findings *f, const study *s, const story *st, const corr_tabl
             goto fail;
     }
     b.len = 0;
-    sbuf_printf(&b, "Findings without accuracy: a domain's loss is flat from the first checkpoint "
+    textbuf_printf(&b, "Findings without accuracy: a domain's loss is flat from the first checkpoint "
                 "after which it stays within 2 delta; distance falls (S rises) there when its "
                 "largest fall between two checkpoints (running median of 3) exceeds %.0f x "
                 "sqrt(2) times its noise, or the median after some split is below the median "
@@ -382,7 +382,7 @@ static int choices(findings *f, const study *s, const story *st, const corr_tabl
         goto fail;
     if (c->present) {
         b.len = 0;
-        sbuf_printf(&b, "Table 1 window: %s. A metric tracks accuracy when Pearson's "
+        textbuf_printf(&b, "Table 1 window: %s. A metric tracks accuracy when Pearson's "
                     "permutation p-value (%d permutations) is below %.2f and its 95 %% "
                     "bootstrap interval over checkpoints (%d resamples) excludes 0.",
                     c->window == WINDOW_AUTO ? "per row, from the last checkpoint before "
@@ -393,10 +393,10 @@ static int choices(findings *f, const study *s, const story *st, const corr_tabl
         if (list_add(&f->choices, &f->n_choices, &b, err))
             goto fail;
     }
-    sbuf_free(&b);
+    textbuf_free(&b);
     return 0;
 fail:
-    sbuf_free(&b);
+    textbuf_free(&b);
     return -1;
 }
 

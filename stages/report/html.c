@@ -78,7 +78,7 @@ static double *acc_xy(const value_table *acc, const char *key, size_t *n)
 
 static void step_text_html(char *buf, size_t cap, double step) { fmt_step(buf, cap, (int64_t)step); }
 
-static void chart_domain(sbuf *b, const report *rp, const char *domain, y_kind k)
+static void chart_domain(textbuf *b, const report *rp, const char *domain, y_kind k)
 {
     const study *s = rp->s;
     static const char *const titles[] = {"pathway distance", "consistency S = 1 - C",
@@ -168,9 +168,9 @@ static void chart_domain(sbuf *b, const report *rp, const char *domain, y_kind k
         c.band_note = k == Y_DISTANCE ? "pathways converge (fall beyond noise, loss flat)"
                                       : "S rises beyond noise (loss flat)";
     }
-    sbuf_puts(b, "<figure>");
+    textbuf_puts(b, "<figure>");
     chart_svg(b, &c);
-    sbuf_puts(b, "</figure>\n");
+    textbuf_puts(b, "</figure>\n");
 done:
     for (size_t i = 0; bufs && i < cap; i++)
         free(bufs[i]);
@@ -182,7 +182,7 @@ done:
     free(marks);
 }
 
-static void chart_layers(sbuf *b, const series *se)
+static void chart_layers(textbuf *b, const series *se)
 {
     size_t n = se->n_rows;
     chart_line *lines = calloc(n ? n : 1, sizeof *lines);
@@ -222,16 +222,16 @@ static void chart_layers(sbuf *b, const series *se)
     chart c = {.title = title, .x_label = "MoE layer",
                .y_label = "mean distance of layer sub-strings", .x_integer = 1, .lines = lines,
                .n_lines = nl};
-    sbuf_puts(b, "<figure>");
+    textbuf_puts(b, "<figure>");
     chart_svg(b, &c);
-    sbuf_puts(b, "</figure>\n");
+    textbuf_puts(b, "</figure>\n");
 done:
     free(layer_x);
     free(lines);
     free(labels);
 }
 
-static void chart_cross(sbuf *b, const study *s)
+static void chart_cross(textbuf *b, const study *s)
 {
     size_t cap = s->n_series ? s->n_series : 1, nl = 0, n_cross = 0, slot = 0;
     chart_line *lines = calloc(cap, sizeof *lines);
@@ -261,16 +261,16 @@ static void chart_cross(sbuf *b, const study *s)
         nl++;
     }
     if (!n_cross) {
-        sbuf_puts(b, "<p>No cross-domain metric records in the input: metric-reduce writes them "
+        textbuf_puts(b, "<p>No cross-domain metric records in the input: metric-reduce writes them "
                      "when the input holds two or more domains, unless run with --no-wide.</p>\n");
         goto done;
     }
     chart c = {.title = "Cross-domain control: between- and within-domain distance",
                .x_label = "training step", .y_label = "mean pairwise edit distance", .x_steps = 1,
                .lines = lines, .n_lines = nl};
-    sbuf_puts(b, "<figure>");
+    textbuf_puts(b, "<figure>");
     chart_svg(b, &c);
-    sbuf_puts(b, "</figure>\n");
+    textbuf_puts(b, "</figure>\n");
 done:
     for (size_t i = 0; bufs && i < cap; i++)
         free(bufs[i]);
@@ -281,7 +281,7 @@ done:
 
 /* After the loss flattened: its change in nats beside the distance's change
  * in %: the paper's point, that the loss hardly moves while pathways do. */
-static void chart_settled(sbuf *b, const domain_story *d)
+static void chart_settled(textbuf *b, const domain_story *d)
 {
     if (!d->ser || d->flat_from + 1 >= d->n || !d->dist_state.defined)
         return;
@@ -319,14 +319,14 @@ static void chart_settled(sbuf *b, const domain_story *d)
         c.band_x1 = d->step[d->dist_fall.b];
         c.band_note = "pathways converge";
     }
-    sbuf_puts(b, "<figure>");
+    textbuf_puts(b, "<figure>");
     chart_svg(b, &c);
-    sbuf_puts(b, "</figure>\n");
+    textbuf_puts(b, "</figure>\n");
     free(v);
 }
 
 /* The routing-entropy control (paper Fig. 13): entropy beside distance. */
-static void chart_entropy(sbuf *b, const domain_story *d)
+static void chart_entropy(textbuf *b, const domain_story *d)
 {
     if (!d->ser)
         return;
@@ -354,16 +354,16 @@ static void chart_entropy(sbuf *b, const domain_story *d)
         };
         chart c = {.title = ttl, .x_label = "training step", .y_label = "routing entropy",
                    .y2_label = "pathway distance", .x_steps = 1, .lines = lines, .n_lines = 2};
-        sbuf_puts(b, "<figure>");
+        textbuf_puts(b, "<figure>");
         chart_svg(b, &c);
-        sbuf_puts(b, "</figure>\n");
+        textbuf_puts(b, "</figure>\n");
     }
     free(v);
 }
 
 /* The fraction of each domain memorized by each checkpoint (paper Fig. 1),
  * from the membership records' group sizes and memorization steps. */
-static void chart_memorized(sbuf *b, const study *s)
+static void chart_memorized(textbuf *b, const study *s)
 {
     if (!s->n_members)
         return;
@@ -405,9 +405,9 @@ static void chart_memorized(sbuf *b, const study *s)
                .x_label = "training step", .y_label = "memorized (% of the domain)", .x_steps = 1,
                .lines = lines, .n_lines = nl};
     if (nl) {
-        sbuf_puts(b, "<figure>");
+        textbuf_puts(b, "<figure>");
         chart_svg(b, &c);
-        sbuf_puts(b, "</figure>\n");
+        textbuf_puts(b, "</figure>\n");
     }
     free(x);
     free(lines);
@@ -415,7 +415,7 @@ static void chart_memorized(sbuf *b, const study *s)
 
 /* A metric against accuracy over the row's window, with its least-squares
  * line (paper Fig. 7). */
-static void chart_scatter(sbuf *b, const report *rp, const corr_row *row, int metric)
+static void chart_scatter(textbuf *b, const report *rp, const corr_row *row, int metric)
 {
     const corr_cell *cell = &row->cell[metric];
     if (!cell->p_ok || cell->verdict == CV_UNDEFINED)
@@ -464,50 +464,50 @@ static void chart_scatter(sbuf *b, const report *rp, const corr_row *row, int me
     chart c = {.title = ttl, .x_label = "test accuracy",
                .y_label = metric == CM_DISTANCE ? "pathway distance" : "consistency S",
                .lines = lines, .n_lines = nl};
-    sbuf_puts(b, "<figure>");
+    textbuf_puts(b, "<figure>");
     chart_svg(b, &c);
-    sbuf_puts(b, "</figure>\n");
+    textbuf_puts(b, "</figure>\n");
     free(v);
 }
 
-static void html_num(sbuf *b, double v, int decimals)
+static void html_num(textbuf *b, double v, int decimals)
 {
     char t[64];
     if (isnan(v))
         snprintf(t, sizeof t, "&#8211;");
     else
         snprintf(t, sizeof t, "%.*f", decimals, v);
-    sbuf_printf(b, "<td>%s</td>", t);
+    textbuf_printf(b, "<td>%s</td>", t);
 }
 
-static void html_corr_cell(sbuf *b, const corr_cell *c)
+static void html_corr_cell(textbuf *b, const corr_cell *c)
 {
     if (c->verdict == CV_UNDEFINED || !c->p_ok) {
-        sbuf_puts(b, "<td class=\"undef\" colspan=\"3\" title=\"");
-        sbuf_xml(b, c->why);
-        sbuf_puts(b, "\">undefined</td>");
+        textbuf_puts(b, "<td class=\"undef\" colspan=\"3\" title=\"");
+        textbuf_xml(b, c->why);
+        textbuf_puts(b, "\">undefined</td>");
         return;
     }
-    sbuf_printf(b, "<td class=\"%s\">%+.2f", c->verdict == CV_TRACKS ? "tracks" : "", c->pearson);
+    textbuf_printf(b, "<td class=\"%s\">%+.2f", c->verdict == CV_TRACKS ? "tracks" : "", c->pearson);
     if (c->ci_ok)
-        sbuf_printf(b, " <small>[%+.2f, %+.2f]</small>", c->ci_lo, c->ci_hi);
-    sbuf_puts(b, "</td>");
+        textbuf_printf(b, " <small>[%+.2f, %+.2f]</small>", c->ci_lo, c->ci_hi);
+    textbuf_puts(b, "</td>");
     if (c->s_ok == 1)
-        sbuf_printf(b, "<td>%+.2f</td>", c->spearman);
+        textbuf_printf(b, "<td>%+.2f</td>", c->spearman);
     else
-        sbuf_puts(b, "<td class=\"undef\">undefined</td>");
+        textbuf_puts(b, "<td class=\"undef\">undefined</td>");
     if (c->perm_ok)
-        sbuf_printf(b, "<td>%.2g</td>", c->p_perm);
+        textbuf_printf(b, "<td>%.2g</td>", c->p_perm);
     else
-        sbuf_puts(b, "<td class=\"undef\">&#8211;</td>");
+        textbuf_puts(b, "<td class=\"undef\">&#8211;</td>");
 }
 
-static void html_correlation(sbuf *b, const report *rp)
+static void html_correlation(textbuf *b, const report *rp)
 {
     const corr_table *c = rp->corr;
     int paired = c->by_group && rp->acc && rp->acc->n && rp->acc->e[0].partner;
-    sbuf_puts(b, "<h2>Correlation with test accuracy across checkpoints (Table 1)</h2>\n");
-    sbuf_puts(b, "<p>Pearson and Spearman (ties take average ranks) correlation, across the "
+    textbuf_puts(b, "<h2>Correlation with test accuracy across checkpoints (Table 1)</h2>\n");
+    textbuf_puts(b, "<p>Pearson and Spearman (ties take average ranks) correlation, across the "
                  "checkpoints of each row's window that have an accuracy, of each metric with "
                  "test accuracy. r: Pearson with its 95 % bootstrap interval over checkpoints; "
                  "&#961;: Spearman; p: two-sided permutation p-value of r. A metric "
@@ -516,120 +516,120 @@ static void html_correlation(sbuf *b, const report *rp)
                  "rise (positive) with accuracy; C = 1 - S has the opposite sign of S. "
                  "<em>undefined</em>: a metric constant across checkpoints (hover for why) or "
                  "fewer than 2 checkpoints.</p>\n");
-    sbuf_printf(b, "<table><thead><tr><th class=\"l\" rowspan=\"2\">%s</th><th rowspan=\"2\">"
+    textbuf_printf(b, "<table><thead><tr><th class=\"l\" rowspan=\"2\">%s</th><th rowspan=\"2\">"
                    "checkpoints</th><th rowspan=\"2\">window</th>",
                 c->by_group ? "group" : "domain");
     if (paired)
-        sbuf_puts(b, "<th class=\"l\" rowspan=\"2\">paired test group</th>");
+        textbuf_puts(b, "<th class=\"l\" rowspan=\"2\">paired test group</th>");
     static const char *const heads[CM_COUNT] = {
         "pathway distance", "S (plotted)", "C (as printed)", "training loss",
         "moving-avg training loss", "validation loss"};
     int cols = 0;
     for (int m = 0; m < CM_COUNT; m++)
         if (m != CM_VAL_LOSS || c->has_val_loss) {
-            sbuf_printf(b, "<th colspan=\"3\" class=\"c\">%s</th>", heads[m]);
+            textbuf_printf(b, "<th colspan=\"3\" class=\"c\">%s</th>", heads[m]);
             cols++;
         }
-    sbuf_puts(b, "</tr><tr>");
+    textbuf_puts(b, "</tr><tr>");
     for (int m = 0; m < cols; m++)
-        sbuf_puts(b, "<th>r</th><th>&#961;</th><th>p</th>");
-    sbuf_puts(b, "</tr></thead><tbody>\n");
+        textbuf_puts(b, "<th>r</th><th>&#961;</th><th>p</th>");
+    textbuf_puts(b, "</tr></thead><tbody>\n");
     for (size_t i = 0; i < c->n_rows; i++) {
         const corr_row *r = &c->rows[i];
-        sbuf_puts(b, "<tr><td class=\"l\">");
-        sbuf_xml(b, r->key);
-        sbuf_printf(b, "</td><td>%zu</td><td title=\"", r->n);
-        sbuf_xml(b, r->window_why);
-        sbuf_puts(b, "\">");
+        textbuf_puts(b, "<tr><td class=\"l\">");
+        textbuf_xml(b, r->key);
+        textbuf_printf(b, "</td><td>%zu</td><td title=\"", r->n);
+        textbuf_xml(b, r->window_why);
+        textbuf_puts(b, "\">");
         if (r->n) {
             char a[32], z[32];
             fmt_step(a, sizeof a, r->first_step);
             fmt_step(z, sizeof z, r->last_step);
-            sbuf_printf(b, "%s&#8211;%s", a, z);
+            textbuf_printf(b, "%s&#8211;%s", a, z);
         }
-        sbuf_puts(b, "</td>");
+        textbuf_puts(b, "</td>");
         if (paired) {
             const char *tg = value_table_partner(rp->acc, r->key);
-            sbuf_puts(b, "<td class=\"l\">");
-            sbuf_xml(b, tg ? tg : "");
-            sbuf_puts(b, "</td>");
+            textbuf_puts(b, "<td class=\"l\">");
+            textbuf_xml(b, tg ? tg : "");
+            textbuf_puts(b, "</td>");
         }
         for (int m = 0; m < CM_COUNT; m++) {
             if (m == CM_VAL_LOSS && !c->has_val_loss)
                 continue;
             html_corr_cell(b, &r->cell[m]);
         }
-        sbuf_puts(b, "</tr>\n");
+        textbuf_puts(b, "</tr>\n");
     }
-    sbuf_puts(b, "</tbody></table>\n");
+    textbuf_puts(b, "</tbody></table>\n");
 }
 
-static void html_memorization(sbuf *b, const study *s)
+static void html_memorization(textbuf *b, const study *s)
 {
-    sbuf_puts(b, "<h2>Memorization summary</h2>\n");
+    textbuf_puts(b, "<h2>Memorization summary</h2>\n");
     if (s->n_calibs) {
-        sbuf_puts(b, "<table><thead><tr><th class=\"l\">domain</th><th>samples</th><th>eps "
+        textbuf_puts(b, "<table><thead><tr><th class=\"l\">domain</th><th>samples</th><th>eps "
                      "(nats)</th><th>delta</th><th>memorized before the last checkpoint</th>"
                      "<th class=\"l\">eps was</th><th class=\"l\">20-25 % band</th></tr>"
                      "</thead><tbody>\n");
         for (size_t i = 0; i < s->n_calibs; i++) {
             const calibration *c = &s->calibs[i];
-            sbuf_puts(b, "<tr><td class=\"l\">");
-            sbuf_xml(b, c->domain);
-            sbuf_puts(b, "</td>");
+            textbuf_puts(b, "<tr><td class=\"l\">");
+            textbuf_xml(b, c->domain);
+            textbuf_puts(b, "</td>");
             html_num(b, c->n < 0 ? NAN : (double)c->n, 0);
             html_num(b, c->eps, 4);
             html_num(b, c->delta, 3);
             if (isnan(c->memorized_before_last))
                 html_num(b, NAN, 0);
             else
-                sbuf_printf(b, "<td>%.1f%%</td>", 100 * c->memorized_before_last);
-            sbuf_printf(b, "<td class=\"l\">%s</td>",
+                textbuf_printf(b, "<td>%.1f%%</td>", 100 * c->memorized_before_last);
+            textbuf_printf(b, "<td class=\"l\">%s</td>",
                         c->calibrated == 0 ? "given"
                         : c->calibrated != 1 ? "&#8211;"
                         : c->search && strcmp(c->search, "grid") == 0 ? "searched (paper's grid)"
                                                                        : "searched (loss values)");
-            sbuf_printf(b, "<td class=\"l%s\">%s</td></tr>\n",
+            textbuf_printf(b, "<td class=\"l%s\">%s</td></tr>\n",
                         c->in_band == 0 && c->calibrated == 1 ? " missed" : "",
                         c->in_band == 1 ? "in band" : c->in_band == 0 ? (c->calibrated == 1 ? "MISSED" : "outside") : "&#8211;");
         }
-        sbuf_puts(b, "</tbody></table>\n");
+        textbuf_puts(b, "</tbody></table>\n");
     } else {
-        sbuf_puts(b, "<p>No calibration records in the input: eps and delta are not known here.</p>\n");
+        textbuf_puts(b, "<p>No calibration records in the input: eps and delta are not known here.</p>\n");
     }
-    sbuf_puts(b, "<table><thead><tr><th class=\"l\">domain</th><th class=\"l\">group</th>"
+    textbuf_puts(b, "<table><thead><tr><th class=\"l\">domain</th><th class=\"l\">group</th>"
                  "<th>memorization step t*</th><th>samples</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < s->n_series; i++) {
         const series *se = &s->series[i];
         if (se->scope != SCOPE_GROUP)
             continue;
         int64_t n = study_group_size(s, se);
-        sbuf_printf(b, "<tr><td class=\"l\">");
-        sbuf_xml(b, se->domain);
-        sbuf_printf(b, "</td><td class=\"l\"><span class=\"sw\" style=\"background:%s\"></span>",
+        textbuf_printf(b, "<tr><td class=\"l\">");
+        textbuf_xml(b, se->domain);
+        textbuf_printf(b, "</td><td class=\"l\"><span class=\"sw\" style=\"background:%s\"></span>",
                     palette[se->color % N_PALETTE]);
-        sbuf_xml(b, se->name);
+        textbuf_xml(b, se->name);
         if (se->has_mem_step)
-            sbuf_printf(b, "</td><td>%lld</td>", (long long)se->mem_step);
+            textbuf_printf(b, "</td><td>%lld</td>", (long long)se->mem_step);
         else
-            sbuf_puts(b, "</td><td>never</td>");
-        sbuf_printf(b, "<td>%lld</td></tr>\n", (long long)n);
+            textbuf_puts(b, "</td><td>never</td>");
+        textbuf_printf(b, "<td>%lld</td></tr>\n", (long long)n);
     }
-    sbuf_puts(b, "</tbody></table>\n");
+    textbuf_puts(b, "</tbody></table>\n");
 }
 
-static void html_metrics(sbuf *b, const study *s)
+static void html_metrics(textbuf *b, const study *s)
 {
-    sbuf_puts(b, "<h2>All metrics per group and checkpoint</h2>\n<table><thead><tr>"
+    textbuf_puts(b, "<h2>All metrics per group and checkpoint</h2>\n<table><thead><tr>"
                  "<th class=\"l\">scope</th><th class=\"l\">group</th><th>step</th><th>n</th>"
                  "<th>pairs</th><th>distance</th><th>&#177; se</th><th>C (as printed)</th>"
                  "<th>S (plotted)</th><th>loss</th><th>moving-avg loss</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < s->n_series; i++)
         for (size_t k = 0; k < s->series[i].n_rows; k++) {
             const metric_row *m = s->series[i].rows[k];
-            sbuf_printf(b, "<tr><td class=\"l\">%s</td><td class=\"l\">", scope_names[m->scope]);
-            sbuf_xml(b, m->group);
-            sbuf_printf(b, "</td><td>%lld</td><td>%lld</td>", (long long)m->step, (long long)m->n);
+            textbuf_printf(b, "<tr><td class=\"l\">%s</td><td class=\"l\">", scope_names[m->scope]);
+            textbuf_xml(b, m->group);
+            textbuf_printf(b, "</td><td>%lld</td><td>%lld</td>", (long long)m->step, (long long)m->n);
             html_num(b, m->pairs < 0 ? NAN : (double)m->pairs, 0);
             html_num(b, m->distance_mean, 2);
             html_num(b, m->distance_se, 2);
@@ -637,31 +637,31 @@ static void html_metrics(sbuf *b, const study *s)
             html_num(b, m->s_mean, 4);
             html_num(b, m->loss_mean, 4);
             html_num(b, m->loss_ma, 4);
-            sbuf_puts(b, "</tr>\n");
+            textbuf_puts(b, "</tr>\n");
         }
-    sbuf_puts(b, "</tbody></table>\n");
+    textbuf_puts(b, "</tbody></table>\n");
 }
 
-static void html_list(sbuf *b, const char *title, char *const *lines, size_t n,
+static void html_list(textbuf *b, const char *title, char *const *lines, size_t n,
                       const char *cls)
 {
     if (!n)
         return;
-    sbuf_printf(b, "<h2>%s</h2>\n<ul%s%s%s>\n", title, cls ? " class=\"" : "", cls ? cls : "",
+    textbuf_printf(b, "<h2>%s</h2>\n<ul%s%s%s>\n", title, cls ? " class=\"" : "", cls ? cls : "",
                 cls ? "\"" : "");
     for (size_t i = 0; i < n; i++) {
-        sbuf_puts(b, "<li>");
-        sbuf_xml(b, lines[i]);
-        sbuf_puts(b, "</li>\n");
+        textbuf_puts(b, "<li>");
+        textbuf_xml(b, lines[i]);
+        textbuf_puts(b, "</li>\n");
     }
-    sbuf_puts(b, "</ul>\n");
+    textbuf_puts(b, "</ul>\n");
 }
 
-void html_write(sbuf *b, const report *rp)
+void html_write(textbuf *b, const report *rp)
 {
     const study *s = rp->s;
     size_t n_groups = study_group_count(s);
-    sbuf_puts(b,
+    textbuf_puts(b,
               "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
               "<title>grokmon report</title>\n<style>\n"
               "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1320px;"
@@ -678,11 +678,11 @@ void html_write(sbuf *b, const report *rp)
               "td.tracks,span.tracks{background:#e3f4ec}td.missed{color:#D55E00;font-weight:bold}\n"
               "</style>\n</head>\n<body>\n<h1>grokmon report: memorization to generalization "
               "from training data</h1>\n");
-    sbuf_printf(b, "<p>%zu checkpoints (steps %lld to %lld), %zu domains, %zu memorization "
+    textbuf_printf(b, "<p>%zu checkpoints (steps %lld to %lld), %zu domains, %zu memorization "
                    "groups.</p>\n", s->n_steps, (long long)s->steps[0],
                 (long long)s->steps[s->n_steps - 1], s->n_domains, n_groups);
     html_list(b, "Warnings", rp->find->warnings, rp->find->n_warnings, "warn");
-    sbuf_puts(b, "<p class=\"note\"><strong>Consistency plotted: S = 1 &#8722; C</strong>, the "
+    textbuf_puts(b, "<p class=\"note\"><strong>Consistency plotted: S = 1 &#8722; C</strong>, the "
                  "normalized mean cosine between consecutive layers' routing embeddings; it rises "
                  "as pathways become smooth (with generalization). C, the value as the paper "
                  "prints it, is in the tables. Pathway distance is the mean pairwise edit "
@@ -692,17 +692,17 @@ void html_write(sbuf *b, const report *rp)
     html_list(b, "Analysis choices", rp->find->choices, rp->find->n_choices, NULL);
     if (rp->corr->present) {
         html_correlation(b, rp);
-        sbuf_puts(b, "<div class=\"charts\">\n");
+        textbuf_puts(b, "<div class=\"charts\">\n");
         for (size_t i = 0; i < rp->corr->n_rows; i++) {
             chart_scatter(b, rp, &rp->corr->rows[i], CM_DISTANCE);
             chart_scatter(b, rp, &rp->corr->rows[i], CM_S);
         }
-        sbuf_puts(b, "</div>\n");
+        textbuf_puts(b, "</div>\n");
     }
     html_memorization(b, s);
-    sbuf_puts(b, "<div class=\"charts\">\n");
+    textbuf_puts(b, "<div class=\"charts\">\n");
     chart_memorized(b, s);
-    sbuf_puts(b, "</div>\n");
+    textbuf_puts(b, "</div>\n");
     for (size_t d = 0; d < s->n_domains; d++) {
         const char *dom = s->domains[d];
         int any = 0;
@@ -711,15 +711,15 @@ void html_write(sbuf *b, const report *rp)
         if (!any)
             continue;
         const domain_story *ds_story = story_domain(rp->st, dom);
-        sbuf_puts(b, "<h2>Domain: ");
-        sbuf_xml(b, dom);
-        sbuf_puts(b, "</h2>\n");
+        textbuf_puts(b, "<h2>Domain: ");
+        textbuf_xml(b, dom);
+        textbuf_puts(b, "</h2>\n");
         if (ds_story && !ds_story->s_state.defined && ds_story->ser) {
-            sbuf_puts(b, "<p class=\"note\">Consistency S is not plotted: ");
-            sbuf_xml(b, ds_story->s_state.why);
-            sbuf_puts(b, ".</p>\n");
+            textbuf_puts(b, "<p class=\"note\">Consistency S is not plotted: ");
+            textbuf_xml(b, ds_story->s_state.why);
+            textbuf_puts(b, ".</p>\n");
         }
-        sbuf_puts(b, "<div class=\"charts\">\n");
+        textbuf_puts(b, "<div class=\"charts\">\n");
         if (!ds_story || ds_story->dist_state.defined)
             chart_domain(b, rp, dom, Y_DISTANCE);
         if (!ds_story || ds_story->s_state.defined)
@@ -732,35 +732,35 @@ void html_write(sbuf *b, const report *rp)
         const series *ds = study_find_series(s, SCOPE_DOMAIN, dom);
         if (ds)
             chart_layers(b, ds);
-        sbuf_puts(b, "</div>\n");
+        textbuf_puts(b, "</div>\n");
     }
     const series *all = study_find_series(s, SCOPE_ALL, "all");
     if (all) {
-        sbuf_puts(b, "<h2>All samples</h2>\n<div class=\"charts\">\n");
+        textbuf_puts(b, "<h2>All samples</h2>\n<div class=\"charts\">\n");
         chart_layers(b, all);
-        sbuf_puts(b, "</div>\n");
+        textbuf_puts(b, "</div>\n");
     }
-    sbuf_puts(b, "<h2>Cross-domain control</h2>\n<p>Distance between samples of two different "
+    textbuf_puts(b, "<h2>Cross-domain control</h2>\n<p>Distance between samples of two different "
                  "domains should show no downward trend, unlike the within-domain distance; the "
                  "findings judge it over each domain's converging range.</p>\n"
                  "<div class=\"charts\">\n");
     chart_cross(b, s);
-    sbuf_puts(b, "</div>\n");
+    textbuf_puts(b, "</div>\n");
     html_metrics(b, s);
-    sbuf_puts(b, "<h2>Provenance</h2>\n<ul>\n");
+    textbuf_puts(b, "<h2>Provenance</h2>\n<ul>\n");
     for (size_t i = 0; i < s->n_inputs; i++) {
-        sbuf_puts(b, "<li><code>");
-        sbuf_xml(b, s->inputs[i]);
-        sbuf_puts(b, "</code>: ");
-        sbuf_xml(b, s->provenance[i]);
-        sbuf_puts(b, "</li>\n");
+        textbuf_puts(b, "<li><code>");
+        textbuf_xml(b, s->inputs[i]);
+        textbuf_puts(b, "</code>: ");
+        textbuf_xml(b, s->provenance[i]);
+        textbuf_puts(b, "</li>\n");
     }
     if (rp->acc) {
-        sbuf_puts(b, "<li>accuracy: <code>");
-        sbuf_xml(b, rp->acc->path);
-        sbuf_puts(b, "</code></li>\n");
+        textbuf_puts(b, "<li>accuracy: <code>");
+        textbuf_xml(b, rp->acc->path);
+        textbuf_puts(b, "</code></li>\n");
     }
     if (s->n_other)
-        sbuf_printf(b, "<li>%zu records of other types were ignored.</li>\n", s->n_other);
-    sbuf_puts(b, "</ul>\n<p>Made by grokmon report " GM_VERSION ".</p>\n</body>\n</html>\n");
+        textbuf_printf(b, "<li>%zu records of other types were ignored.</li>\n", s->n_other);
+    textbuf_puts(b, "</ul>\n<p>Made by grokmon report " GM_VERSION ".</p>\n</body>\n</html>\n");
 }

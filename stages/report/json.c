@@ -12,13 +12,13 @@ static json_t *jnum(double v) { return isnan(v) || isinf(v) ? json_null() : json
 static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
 static json_t *jint_opt(int present, int64_t v) { return present ? json_integer(v) : json_null(); }
 
-static void json_line(sbuf *b, json_t *o)
+static void json_line(textbuf *b, json_t *o)
 {
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
                 : NULL;
     if (s) {
-        sbuf_puts(b, s);
-        sbuf_puts(b, "\n");
+        textbuf_puts(b, s);
+        textbuf_puts(b, "\n");
         free(s);
     } else {
         b->oom = 1;
@@ -28,7 +28,7 @@ static void json_line(sbuf *b, json_t *o)
 
 static const char *const verdict_names[] = {"undefined", "too_few", "not_shown", "tracks"};
 
-static void json_texts(sbuf *b, const char *table, char *const *lines, size_t n)
+static void json_texts(textbuf *b, const char *table, char *const *lines, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
@@ -38,7 +38,7 @@ static void json_texts(sbuf *b, const char *table, char *const *lines, size_t n)
     }
 }
 
-void json_write(sbuf *b, const report *rp)
+void json_write(textbuf *b, const report *rp)
 {
     const study *s = rp->s;
     for (size_t i = 0; i < s->n_series; i++)

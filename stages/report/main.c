@@ -140,20 +140,20 @@ int main(int argc, char **argv)
     if (csv_dir && csv_write_dir(&rp, csv_dir, &err) != 0)
         die(&err);
     if (html_path) {
-        sbuf page = {0};
+        textbuf page = {0};
         html_write(&page, &rp);
-        if (sbuf_write_file(&page, html_path, &err) != 0)
+        if (textbuf_write_file(&page, html_path, &err) != 0)
             die(&err);
-        sbuf_free(&page);
+        textbuf_free(&page);
     }
-    sbuf text = {0};
+    textbuf text = {0};
     if (json_out)
         json_write(&text, &rp);
     else
         table_write(&text, &rp);
-    if (sbuf_write_file(&text, out_path, &err) != 0)
+    if (textbuf_write_file(&text, out_path, &err) != 0)
         die(&err);
-    sbuf_free(&text);
+    textbuf_free(&text);
 
     findings_free(&find);
     story_free(&st);

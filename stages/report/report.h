@@ -12,7 +12,7 @@
 
 #include "error.h"
 #include "record.h"
-#include "sbuf.h"
+#include "textbuf.h"
 
 /* ---- the metric records --------------------------------------------- */
 
@@ -231,9 +231,9 @@ void fmt_num(char *buf, size_t cap, double v, int decimals);
 /* 245000 -> "245k", 1100000 -> "1.1M", 5 -> "5". */
 void fmt_step(char *buf, size_t cap, int64_t step);
 
-void table_write(sbuf *b, const report *rp);
+void table_write(textbuf *b, const report *rp);
 int csv_write_dir(const report *rp, const char *dir, gm_error *err);
-void json_write(sbuf *b, const report *rp);
-void html_write(sbuf *b, const report *rp);
+void json_write(textbuf *b, const report *rp);
+void html_write(textbuf *b, const report *rp);
 
 #endif

@@ -64,21 +64,21 @@ static double fy(const frame *f, double y, int right)
     return f->py1 - (y - a) / (b - a) * (f->py1 - f->py0);
 }
 
-static void marker_svg(sbuf *b, int marker, double x, double y, const char *color)
+static void marker_svg(textbuf *b, int marker, double x, double y, const char *color)
 {
     switch (marker) {
     case MARK_CIRCLE:
-        sbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>", x, y, color);
+        textbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>", x, y, color);
         break;
     case MARK_SQUARE:
-        sbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>", x - 3.5, y - 3.5, color);
+        textbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>", x - 3.5, y - 3.5, color);
         break;
     case MARK_TRIANGLE:
-        sbuf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>",
+        textbuf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>",
                     x, y - 4.5, x + 4.2, y + 3, x - 4.2, y + 3, color);
         break;
     case MARK_DIAMOND:
-        sbuf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>",
+        textbuf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>",
                     x, y - 4.5, x + 4.5, y, x, y + 4.5, x - 4.5, y, color);
         break;
     default:
@@ -91,32 +91,32 @@ static const char *dash_attr(int dashed)
     return dashed == 1 ? " stroke-dasharray=\"7 4\"" : dashed == 2 ? " stroke-dasharray=\"2 3\"" : "";
 }
 
-static void line_svg(sbuf *b, const frame *f, const chart_line *l)
+static void line_svg(textbuf *b, const frame *f, const chart_line *l)
 {
     int open = 0;
     for (size_t i = 0; i < l->n && !l->points_only; i++) {
         if (!isfinite(l->y[i]) || !isfinite(l->x[i])) {
             if (open)
-                sbuf_puts(b, "\"/>");
+                textbuf_puts(b, "\"/>");
             open = 0;
             continue;
         }
         double x = fx(f, l->x[i]), y = fy(f, l->y[i], l->right_axis);
         if (!open) {
-            sbuf_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
+            textbuf_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
                            "stroke-linejoin=\"round\"%s d=\"M%.1f %.1f",
                         l->color, l->width > 0 ? l->width : 2.0, dash_attr(l->dashed), x, y);
             open = 1;
         } else {
-            sbuf_printf(b, " L%.1f %.1f", x, y);
+            textbuf_printf(b, " L%.1f %.1f", x, y);
         }
     }
     if (open)
-        sbuf_puts(b, "\"/>");
+        textbuf_puts(b, "\"/>");
     for (size_t i = 0; i < l->n; i++)
         if (isfinite(l->y[i]) && isfinite(l->x[i]))
             marker_svg(b, l->marker, fx(f, l->x[i]), fy(f, l->y[i], l->right_axis), l->color);
-    sbuf_puts(b, "\n");
+    textbuf_puts(b, "\n");
 }
 
 static void data_range(const chart *c, int right, int want_x, double *lo, double *hi)
@@ -143,7 +143,7 @@ static void data_range(const chart *c, int right, int want_x, double *lo, double
             }
 }
 
-void chart_svg(sbuf *b, const chart *c)
+void chart_svg(textbuf *b, const chart *c)
 {
     int right = c->y2_label != NULL;
     frame f;
@@ -189,27 +189,27 @@ void chart_svg(sbuf *b, const chart *c)
     double leg_y = f.py1 + M_BOTTOM;
     double height = leg_y + (double)rows * LEG_ROW + 10;
 
-    sbuf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" "
+    textbuf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" "
                    "height=\"%.0f\" viewBox=\"0 0 %d %.0f\" font-family=\"Helvetica, Arial, "
                    "sans-serif\" font-size=\"11\" role=\"img\" aria-label=\"",
                 CH_W, height, CH_W, height);
-    sbuf_xml(b, c->title);
-    sbuf_puts(b, "\">\n<title>");
-    sbuf_xml(b, c->title);
-    sbuf_printf(b, "</title>\n<rect width=\"%d\" height=\"%.0f\" fill=\"#ffffff\"/>\n", CH_W, height);
-    sbuf_printf(b, "<text x=\"%d\" y=\"20\" font-size=\"13\" font-weight=\"bold\">", M_LEFT);
-    sbuf_xml(b, c->title);
-    sbuf_puts(b, "</text>\n");
+    textbuf_xml(b, c->title);
+    textbuf_puts(b, "\">\n<title>");
+    textbuf_xml(b, c->title);
+    textbuf_printf(b, "</title>\n<rect width=\"%d\" height=\"%.0f\" fill=\"#ffffff\"/>\n", CH_W, height);
+    textbuf_printf(b, "<text x=\"%d\" y=\"20\" font-size=\"13\" font-weight=\"bold\">", M_LEFT);
+    textbuf_xml(b, c->title);
+    textbuf_puts(b, "</text>\n");
 
     /* Grid and y ticks (left, and right). */
     char lab[64];
     for (int i = 0; f.y0 + i * ys <= f.y1 + ys * 1e-6 && i < 100; i++) {
         double v = f.y0 + i * ys;
         double y = fy(&f, v, 0);
-        sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>",
+        textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>",
                     f.px0, f.px1, y, y);
         tick_label(lab, sizeof lab, v, ys, 0);
-        sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
+        textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
                     f.px0 - 5, f.px0, y, y, f.px0 - 8, y + 4, lab);
     }
@@ -218,7 +218,7 @@ void chart_svg(sbuf *b, const chart *c)
             double v = f.r0 + i * rs;
             double y = fy(&f, v, 1);
             tick_label(lab, sizeof lab, v, rs, 0);
-            sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
+            textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
                            "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
                         f.px1, f.px1 + 5, y, y, f.px1 + 8, y + 4, lab);
         }
@@ -226,35 +226,35 @@ void chart_svg(sbuf *b, const chart *c)
         double v = f.x0 + i * xs;
         double x = fx(&f, v);
         tick_label(lab, sizeof lab, v, xs, c->x_steps);
-        sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
+        textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
                     x, x, f.py1, f.py1 + 5, x, f.py1 + 18, lab);
     }
     /* Frame: left and bottom axes (and right when used). */
-    sbuf_printf(b, "<path fill=\"none\" stroke=\"#333\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n", f.px0,
+    textbuf_printf(b, "<path fill=\"none\" stroke=\"#333\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n", f.px0,
                 f.py0, f.py1, f.px1);
     if (right)
-        sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
+        textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
                     f.px1, f.px1, f.py0, f.py1);
     /* Axis labels. */
-    sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">",
+    textbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">",
                 (f.px0 + f.px1) / 2, f.py1 + 36);
-    sbuf_xml(b, c->x_label);
-    sbuf_printf(b, "</text>\n<text transform=\"translate(16 %.1f) rotate(-90)\" "
+    textbuf_xml(b, c->x_label);
+    textbuf_printf(b, "</text>\n<text transform=\"translate(16 %.1f) rotate(-90)\" "
                    "text-anchor=\"middle\" font-size=\"12\">", (f.py0 + f.py1) / 2);
-    sbuf_xml(b, c->y_label);
-    sbuf_puts(b, "</text>\n");
+    textbuf_xml(b, c->y_label);
+    textbuf_puts(b, "</text>\n");
     if (right) {
-        sbuf_printf(b, "<text transform=\"translate(%d %.1f) rotate(90)\" text-anchor=\"middle\" "
+        textbuf_printf(b, "<text transform=\"translate(%d %.1f) rotate(90)\" text-anchor=\"middle\" "
                        "font-size=\"12\">", CH_W - 12, (f.py0 + f.py1) / 2);
-        sbuf_xml(b, c->y2_label);
-        sbuf_puts(b, "</text>\n");
+        textbuf_xml(b, c->y2_label);
+        textbuf_puts(b, "</text>\n");
     }
     /* The shaded range, the marks, then the lines on top. */
     if (band) {
         double x0 = fmax(c->band_x0, f.x0), x1 = fmin(c->band_x1, f.x1);
         if (x1 > x0)
-            sbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+            textbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                            "fill=\"#009E73\" fill-opacity=\"0.15\"/>\n", fx(&f, x0), f.py0,
                         fx(&f, x1) - fx(&f, x0), f.py1 - f.py0);
     }
@@ -262,7 +262,7 @@ void chart_svg(sbuf *b, const chart *c)
         double x = c->marks[i].x;
         if (!isfinite(x) || x < f.x0 || x > f.x1)
             continue;
-        sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+        textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                        "stroke-width=\"1.3\" stroke-dasharray=\"5 4\"/>\n",
                     fx(&f, x), fx(&f, x), f.py0, f.py1, c->marks[i].color);
     }
@@ -276,25 +276,25 @@ void chart_svg(sbuf *b, const chart *c)
         if (i < c->n_lines) {
             const chart_line *l = &c->lines[i];
             if (!l->points_only)
-                sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+                textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
                                "stroke=\"%s\" stroke-width=\"%.1f\"%s/>", x, x + 24, y, y,
                             l->color, l->width > 0 ? l->width : 2.0, dash_attr(l->dashed));
             marker_svg(b, l->marker, x + 12, y, l->color);
-            sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
-            sbuf_xml(b, l->label);
+            textbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
+            textbuf_xml(b, l->label);
         } else if (i == c->n_lines + n_marks_entry) {
-            sbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"12\" "
+            textbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"12\" "
                            "fill=\"#009E73\" fill-opacity=\"0.25\"/>", x, y - 6);
-            sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
-            sbuf_xml(b, c->band_note);
+            textbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
+            textbuf_xml(b, c->band_note);
         } else {
-            sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
+            textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
                            "stroke-width=\"1.3\" stroke-dasharray=\"5 4\"/>", x + 12, x + 12,
                         y - 7, y + 7);
-            sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
-            sbuf_xml(b, c->mark_note);
+            textbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
+            textbuf_xml(b, c->mark_note);
         }
-        sbuf_puts(b, "</text>\n");
+        textbuf_puts(b, "</text>\n");
     }
-    sbuf_puts(b, "</svg>\n");
+    textbuf_puts(b, "</svg>\n");
 }

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "sbuf.h"
+#include "textbuf.h"
 
 enum { MARK_NONE = -1, MARK_CIRCLE, MARK_SQUARE, MARK_TRIANGLE, MARK_DIAMOND, MARK_COUNT };
 
@@ -47,6 +47,6 @@ typedef struct chart {
  * about `target` intervals. */
 void axis_nice(double lo, double hi, int target, double *t0, double *t1, double *step);
 
-void chart_svg(sbuf *b, const chart *c);
+void chart_svg(textbuf *b, const chart *c);
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* A paragraph wrapped at width columns, each line prefixed. */
-static void text_wrap(sbuf *b, const char *first, const char *rest, const char *text, int width)
+static void text_wrap(textbuf *b, const char *first, const char *rest, const char *text, int width)
 {
     const char *p = text;
     const char *prefix = first;
@@ -27,16 +27,16 @@ static void text_wrap(sbuf *b, const char *first, const char *rest, const char *
             cut = end;
         else if (!cut)
             cut = end; /* one long word */
-        sbuf_printf(b, "%s%.*s\n", prefix, (int)(cut - p), p);
+        textbuf_printf(b, "%s%.*s\n", prefix, (int)(cut - p), p);
         p = *cut ? cut + 1 : cut;
         prefix = rest;
     }
 }
 
-static void table_metrics(sbuf *b, const study *s)
+static void table_metrics(textbuf *b, const study *s)
 {
-    sbuf_puts(b, "Metrics per group and checkpoint\n");
-    sbuf_printf(b, "%-6s  %-22s %9s %6s %8s %9s %8s %8s %8s %8s %8s\n", "scope", "group", "step",
+    textbuf_puts(b, "Metrics per group and checkpoint\n");
+    textbuf_printf(b, "%-6s  %-22s %9s %6s %8s %9s %8s %8s %8s %8s %8s\n", "scope", "group", "step",
                 "n", "pairs", "distance", "dist_se", "C", "S", "loss", "loss_ma");
     for (size_t i = 0; i < s->n_series; i++) {
         const series *se = &s->series[i];
@@ -50,18 +50,18 @@ static void table_metrics(sbuf *b, const study *s)
             fmt_num(l, sizeof l, m->loss_mean, 4);
             fmt_num(lma, sizeof lma, m->loss_ma, 4);
             fmt_num(pairs, sizeof pairs, m->pairs < 0 ? NAN : (double)m->pairs, 0);
-            sbuf_printf(b, "%-6s  %-22s %9lld %6lld %8s %9s %8s %8s %8s %8s %8s\n",
+            textbuf_printf(b, "%-6s  %-22s %9lld %6lld %8s %9s %8s %8s %8s %8s %8s\n",
                         scope_names[m->scope], m->group, (long long)m->step, (long long)m->n,
                         pairs, d, dse, c, sv, l, lma);
         }
     }
 }
 
-static void table_memorization(sbuf *b, const study *s)
+static void table_memorization(textbuf *b, const study *s)
 {
-    sbuf_puts(b, "\nMemorization summary\n");
+    textbuf_puts(b, "\nMemorization summary\n");
     if (s->n_calibs) {
-        sbuf_printf(b, "%-16s %7s %9s %7s %22s  %s\n", "domain", "n", "eps", "delta",
+        textbuf_printf(b, "%-16s %7s %9s %7s %22s  %s\n", "domain", "n", "eps", "delta",
                     "memorized before last", "eps was");
         for (size_t i = 0; i < s->n_calibs; i++) {
             const calibration *c = &s->calibs[i];
@@ -77,13 +77,13 @@ static void table_memorization(sbuf *b, const study *s)
                      c->calibrated == 1 && c->search ? (strcmp(c->search, "grid") == 0
                                                         ? " (grid)" : " (loss values)") : "",
                      c->calibrated == 1 && c->in_band == 0 ? ", BAND MISSED" : "");
-            sbuf_printf(b, "%-16s %7s %9.4g %7.3f %21s%%  %s\n", c->domain, n, c->eps, c->delta,
+            textbuf_printf(b, "%-16s %7s %9.4g %7.3f %21s%%  %s\n", c->domain, n, c->eps, c->delta,
                         frac, how);
         }
     } else {
-        sbuf_puts(b, "(no calibration records: eps and delta unknown)\n");
+        textbuf_puts(b, "(no calibration records: eps and delta unknown)\n");
     }
-    sbuf_printf(b, "%-16s %-22s %12s %7s\n", "domain", "group", "mem_step", "n");
+    textbuf_printf(b, "%-16s %-22s %12s %7s\n", "domain", "group", "mem_step", "n");
     for (size_t i = 0; i < s->n_series; i++) {
         const series *se = &s->series[i];
         if (se->scope != SCOPE_GROUP)
@@ -94,7 +94,7 @@ static void table_memorization(sbuf *b, const study *s)
             snprintf(ms, sizeof ms, "%lld", (long long)se->mem_step);
         else
             snprintf(ms, sizeof ms, "never");
-        sbuf_printf(b, "%-16s %-22s %12s %7lld\n", se->domain, se->name, ms, (long long)n);
+        textbuf_printf(b, "%-16s %-22s %12s %7lld\n", se->domain, se->name, ms, (long long)n);
     }
 }
 
@@ -113,62 +113,62 @@ static void cell_text(char *buf, size_t cap, const corr_cell *c)
                  c->verdict == CV_TRACKS ? "*" : "");
 }
 
-static void table_correlation(sbuf *b, const corr_table *c, const value_table *acc)
+static void table_correlation(textbuf *b, const corr_table *c, const value_table *acc)
 {
     int paired = c->by_group && acc && acc->n && acc->e[0].partner;
-    sbuf_puts(b, "\nCorrelation with test accuracy across checkpoints (Pearson/Spearman, "
+    textbuf_puts(b, "\nCorrelation with test accuracy across checkpoints (Pearson/Spearman, "
                  "permutation p of Pearson; * = tracks: p < 0.05 and the 95 % bootstrap interval "
                  "excludes 0; undefined = a constant series or < 2 checkpoints; window per row: "
                  "see the findings)\n");
-    sbuf_printf(b, "%-22s %3s %-17s", c->by_group ? "group" : "domain", "n", "steps");
+    textbuf_printf(b, "%-22s %3s %-17s", c->by_group ? "group" : "domain", "n", "steps");
     if (paired)
-        sbuf_printf(b, " %-22s", "paired test group");
+        textbuf_printf(b, " %-22s", "paired test group");
     static const char *const heads[CM_COUNT] = {"distance", "S (plotted)", "C (paper)",
                                                 "train loss", "MA train loss", "val loss"};
     for (int m = 0; m < CM_COUNT; m++)
         if (m != CM_VAL_LOSS || c->has_val_loss)
-            sbuf_printf(b, " %-21s", heads[m]);
-    sbuf_puts(b, "\n");
+            textbuf_printf(b, " %-21s", heads[m]);
+    textbuf_puts(b, "\n");
     for (size_t i = 0; i < c->n_rows; i++) {
         const corr_row *r = &c->rows[i];
         char steps[48];
         snprintf(steps, sizeof steps, "%lld-%lld", (long long)r->first_step,
                  (long long)r->last_step);
-        sbuf_printf(b, "%-22s %3zu %-17s", r->key, r->n, r->n ? steps : "-");
+        textbuf_printf(b, "%-22s %3zu %-17s", r->key, r->n, r->n ? steps : "-");
         if (paired) {
             const char *tg = value_table_partner(acc, r->key);
-            sbuf_printf(b, " %-22s", tg ? tg : "-");
+            textbuf_printf(b, " %-22s", tg ? tg : "-");
         }
         for (int m = 0; m < CM_COUNT; m++) {
             if (m == CM_VAL_LOSS && !c->has_val_loss)
                 continue;
             char cell[48];
             cell_text(cell, sizeof cell, &r->cell[m]);
-            sbuf_printf(b, " %-21s", cell);
+            textbuf_printf(b, " %-21s", cell);
         }
-        sbuf_puts(b, "\n");
+        textbuf_puts(b, "\n");
     }
 }
 
-static void table_list(sbuf *b, const char *title, char *const *lines, size_t n,
+static void table_list(textbuf *b, const char *title, char *const *lines, size_t n,
                        const char *bullet)
 {
     if (!n)
         return;
-    sbuf_printf(b, "%s\n", title);
+    textbuf_printf(b, "%s\n", title);
     for (size_t i = 0; i < n; i++)
         text_wrap(b, bullet, "  ", lines[i], 100);
-    sbuf_puts(b, "\n");
+    textbuf_puts(b, "\n");
 }
 
-void table_write(sbuf *b, const report *rp)
+void table_write(textbuf *b, const report *rp)
 {
     const study *s = rp->s;
     size_t n_groups = study_group_count(s);
-    sbuf_printf(b, "grokmon report: %zu checkpoints (steps %lld to %lld), %zu domains, %zu groups\n",
+    textbuf_printf(b, "grokmon report: %zu checkpoints (steps %lld to %lld), %zu domains, %zu groups\n",
                 s->n_steps, (long long)s->steps[0], (long long)s->steps[s->n_steps - 1],
                 s->n_domains, n_groups);
-    sbuf_puts(b, "Consistency: S = 1 - C is the one plotted (normalized mean cosine of consecutive "
+    textbuf_puts(b, "Consistency: S = 1 - C is the one plotted (normalized mean cosine of consecutive "
                  "layers' routing embeddings; rises with generalization); C is as the paper prints "
                  "it.\n\n");
     table_list(b, "WARNINGS", rp->find->warnings, rp->find->n_warnings, "! ");
@@ -177,6 +177,6 @@ void table_write(sbuf *b, const report *rp)
     if (rp->corr->present)
         table_correlation(b, rp->corr, rp->acc);
     table_memorization(b, s);
-    sbuf_puts(b, "\n");
+    textbuf_puts(b, "\n");
     table_metrics(b, s);
 }

@@ -5,13 +5,13 @@
  * CSV writing only: results.c forms the groups, pairing.c pairs them.
  * Spec: method.md "Validation against test accuracy". */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "output.h"
+#include "textbuf.h"
 #include "test_groups.h"
 
 #define NAME "test-groups"
@@ -63,84 +63,32 @@ static const cli_program program = {
 /* The CSV text, gathered and written in large pieces; fields of any length. */
 typedef struct csv_out {
     gm_output *out;
-    char *buf;
-    size_t len, cap;
-    int oom;
+    textbuf text;
 } csv_out;
-
-static void text(csv_out *c, const char *p, size_t n)
-{
-    if (c->oom)
-        return;
-    if (c->len + n > c->cap) {
-        size_t cap = c->cap ? c->cap : 1 << 16;
-        while (cap < c->len + n)
-            cap *= 2;
-        char *grown = realloc(c->buf, cap);
-        if (!grown) {
-            c->oom = 1;
-            return;
-        }
-        c->buf = grown;
-        c->cap = cap;
-    }
-    memcpy(c->buf + c->len, p, n);
-    c->len += n;
-}
-
-/* Numbers and separators: a few dozen characters at most. */
-static void textf(csv_out *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void textf(csv_out *c, const char *fmt, ...)
-{
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        c->oom = 1; /* no caller prints that much */
-    else
-        text(c, tmp, (size_t)n);
-}
-
-/* A name as one CSV field: quoted (quotes doubled) when it holds a comma, a
- * quote, white space or a line break. */
-static void field(csv_out *c, const char *s)
-{
-    if (!strpbrk(s, ",\" \t\r\n")) {
-        text(c, s, strlen(s));
-        return;
-    }
-    text(c, "\"", 1);
-    for (const char *q; (q = strchr(s, '"')); s = q + 1)
-        text(c, s, (size_t)(q - s + 1)), text(c, "\"", 1);
-    text(c, s, strlen(s));
-    text(c, "\"", 1);
-}
 
 /* Write what is gathered once it is large, or at the end (all). */
 static int csv_flush(csv_out *c, int all, gm_error *err)
 {
-    if (c->oom)
+    if (!textbuf_ok(&c->text))
         return gm_fail(err, GM_ENOMEM, "out of memory writing the CSV");
-    if (c->len == 0 || (!all && c->len < (1 << 16)))
+    if (c->text.len == 0 || (!all && c->text.len < (1 << 16)))
         return 0;
-    int rc = gm_output_write(c->out, c->buf, c->len, err);
-    c->len = 0;
+    int rc = gm_output_write(c->out, c->text.p, c->text.len, err);
+    c->text.len = 0;
     return rc;
 }
 
 static int write_groups(csv_out *c, const test_results *r, gm_error *err)
 {
-    textf(c, "step,domain,test_group,n,accuracy\n");
+    textbuf_printf(&c->text, "step,domain,test_group,n,accuracy\n");
     for (size_t g = 0; g < r->n_groups; g++) {
         const test_group *tg = &r->groups[g];
         for (size_t t = 0; t < r->n_steps; t++) {
-            textf(c, "%" PRId64 ",", r->steps[t]);
-            field(c, tg->domain);
-            text(c, ",", 1);
-            field(c, tg->name);
-            textf(c, ",%zu,%.10g\n", tg->n, tg->accuracy[t]);
+            textbuf_printf(&c->text, "%" PRId64 ",", r->steps[t]);
+            textbuf_csv(&c->text, tg->domain);
+            textbuf_put(&c->text, ",", 1);
+            textbuf_csv(&c->text, tg->name);
+            textbuf_printf(&c->text, ",%zu,%.10g\n", tg->n, tg->accuracy[t]);
             if (csv_flush(c, 0, err))
                 return -1;
         }
@@ -150,15 +98,15 @@ static int write_groups(csv_out *c, const test_results *r, gm_error *err)
 
 static int write_pairs(csv_out *c, const test_results *r, const pairing *p, gm_error *err)
 {
-    textf(c, "step,group,accuracy,test_group,similarity\n");
+    textbuf_printf(&c->text, "step,group,accuracy,test_group,similarity\n");
     for (size_t k = 0; k < p->n_pairs; k++) {
         const group_pair *gp = &p->pairs[k];
         for (size_t t = 0; t < r->n_steps; t++) {
-            textf(c, "%" PRId64 ",", r->steps[t]);
-            field(c, gp->train);
-            textf(c, ",%.10g,", gp->test->accuracy[t]);
-            field(c, gp->test->name);
-            textf(c, ",%.10g\n", gp->similarity);
+            textbuf_printf(&c->text, "%" PRId64 ",", r->steps[t]);
+            textbuf_csv(&c->text, gp->train);
+            textbuf_printf(&c->text, ",%.10g,", gp->test->accuracy[t]);
+            textbuf_csv(&c->text, gp->test->name);
+            textbuf_printf(&c->text, ",%.10g\n", gp->similarity);
             if (csv_flush(c, 0, err))
                 return -1;
         }
@@ -194,7 +142,7 @@ int main(int argc, char **argv)
         out = NULL;
         goto fail;
     }
-    free(csv.buf);
+    textbuf_free(&csv.text);
     if (similarity_path && pairs.n_pairs < pairs.n_train)
         fprintf(stderr, NAME ": warning: %zu training groups, %zu test groups: %zu training "
                 "group(s) left unpaired\n", pairs.n_train, pairs.n_test,
@@ -205,7 +153,7 @@ int main(int argc, char **argv)
 
 fail:
     gm_output_abort(out);
-    free(csv.buf);
+    textbuf_free(&csv.text);
     pairing_free(&pairs);
     test_results_free(&res);
     cli_die(NAME, &err);

@@ -44,9 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         msgpack_unpacked_init(&one);
         FUZZ_ASSERT(msgpack_unpack_next(&one, sb.data, sb.size, &off) == MSGPACK_UNPACK_SUCCESS);
         FUZZ_ASSERT(off == sb.size);
-        strbuf s = {0};
+        textbuf s = {0};
         json_out_record(&s, &one.data, 0);
-        json_t *back = s.oom ? NULL : json_in_parse(s.data, s.len, &jerr, &perr);
+        json_t *back = s.oom ? NULL : json_in_parse(s.p, s.len, &jerr, &perr);
         FUZZ_ASSERT(s.oom || json_is_object(back));
         if (back) { /* packs to the same bytes */
             msgpack_sbuffer sb2;
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             msgpack_sbuffer_destroy(&sb2);
         }
         json_decref(back);
-        strbuf_free(&s);
+        textbuf_free(&s);
         msgpack_unpacked_destroy(&one);
     }
     msgpack_sbuffer_destroy(&sb);

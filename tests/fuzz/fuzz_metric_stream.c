@@ -7,7 +7,7 @@
 
 #include "../../stages/report/report.h"
 #include "../../stages/report/story.h"
-#include "../../stages/report/sbuf.h"
+#include "textbuf.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -42,15 +42,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto fail;
     have_find = 1;
     report rp = {&s, &corr, &st, &find, NULL};
-    sbuf text = {0}, page = {0}, json = {0};
+    textbuf text = {0}, page = {0}, json = {0};
     table_write(&text, &rp);
     json_write(&json, &rp);
     html_write(&page, &rp);
     FUZZ_ASSERT(text.oom || text.len > 0);
     FUZZ_ASSERT(page.oom || (page.len > 0 && strstr(page.p, "</html>")));
-    sbuf_free(&text);
-    sbuf_free(&json);
-    sbuf_free(&page);
+    textbuf_free(&text);
+    textbuf_free(&json);
+    textbuf_free(&page);
     goto done;
 fail:
     FUZZ_ASSERT_ERROR(&err);

@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_ASSERT(record_reader_header_count(r) == 1);
     FUZZ_ASSERT(record_reader_header(r)->type == MSGPACK_OBJECT_MAP);
-    strbuf s = {0};
+    textbuf s = {0};
     json_out_record(&s, record_reader_header(r), 4);
     const msgpack_object *rec;
     int got = 0, n = 0;
@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         poke_fields(rec);
         s.len = 0;
         json_out_record(&s, rec, (size_t)(n % 3) * 2);
-        FUZZ_ASSERT(s.oom || (s.len > 0 && s.data[s.len - 1] == '\n'));
+        FUZZ_ASSERT(s.oom || (s.len > 0 && s.p[s.len - 1] == '\n'));
         n++;
     }
     if (n < MAX_RECORDS && got < 0)
@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         record_reader_header_bytes(r, i, &bytes, &len);
         FUZZ_ASSERT(bytes && len > 0);
     }
-    strbuf_free(&s);
+    textbuf_free(&s);
     record_reader_close(r);
     fuzz_file_close(fd);
     return 0;

@@ -1,13 +1,13 @@
-/* sbuf.c: the report's growable text buffer and its one-shot writer.
- * Formats nothing on its own beyond XML and CSV escaping (sbuf.h). */
-#include "sbuf.h"
+/* textbuf.c: a growable text buffer and its one-shot writer. Formats
+ * nothing on its own beyond XML and CSV escaping (textbuf.h). */
+#include "textbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int sbuf_reserve(sbuf *b, size_t extra)
+static int textbuf_reserve(textbuf *b, size_t extra)
 {
     if (b->oom)
         return -1;
@@ -26,13 +26,13 @@ static int sbuf_reserve(sbuf *b, size_t extra)
     return 0;
 }
 
-void sbuf_printf(sbuf *b, const char *fmt, ...)
+void textbuf_printf(textbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || sbuf_reserve(b, (size_t)n) != 0)
+    if (n < 0 || textbuf_reserve(b, (size_t)n) != 0)
         return;
     va_start(ap, fmt);
     vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
@@ -40,49 +40,54 @@ void sbuf_printf(sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void sbuf_puts(sbuf *b, const char *s)
+void textbuf_put(textbuf *b, const char *p, size_t n)
 {
-    size_t n = strlen(s);
-    if (sbuf_reserve(b, n) != 0)
+    if (textbuf_reserve(b, n) != 0)
         return;
-    memcpy(b->p + b->len, s, n + 1);
+    memcpy(b->p + b->len, p, n);
     b->len += n;
+    b->p[b->len] = 0;
 }
 
-void sbuf_xml(sbuf *b, const char *s)
+void textbuf_puts(textbuf *b, const char *s)
+{
+    textbuf_put(b, s, strlen(s));
+}
+
+void textbuf_xml(textbuf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': sbuf_puts(b, "&amp;"); break;
-        case '<': sbuf_puts(b, "&lt;"); break;
-        case '>': sbuf_puts(b, "&gt;"); break;
-        case '"': sbuf_puts(b, "&quot;"); break;
-        case '\'': sbuf_puts(b, "&#39;"); break;
+        case '&': textbuf_puts(b, "&amp;"); break;
+        case '<': textbuf_puts(b, "&lt;"); break;
+        case '>': textbuf_puts(b, "&gt;"); break;
+        case '"': textbuf_puts(b, "&quot;"); break;
+        case '\'': textbuf_puts(b, "&#39;"); break;
         default: {
             char c[2] = {*s, 0};
-            sbuf_puts(b, c);
+            textbuf_puts(b, c);
         }
         }
     }
 }
 
-void sbuf_csv(sbuf *b, const char *s)
+void textbuf_csv(textbuf *b, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        sbuf_puts(b, s);
+    if (!strpbrk(s, ",\" \t\r\n")) {
+        textbuf_puts(b, s);
         return;
     }
-    sbuf_puts(b, "\"");
+    textbuf_puts(b, "\"");
     for (; *s; s++) {
         char c[2] = {*s, 0};
-        sbuf_puts(b, *s == '"' ? "\"\"" : c);
+        textbuf_puts(b, *s == '"' ? "\"\"" : c);
     }
-    sbuf_puts(b, "\"");
+    textbuf_puts(b, "\"");
 }
 
-int sbuf_ok(const sbuf *b) { return !b->oom; }
+int textbuf_ok(const textbuf *b) { return !b->oom; }
 
-void sbuf_free(sbuf *b)
+void textbuf_free(textbuf *b)
 {
     free(b->p);
     b->p = NULL;
@@ -90,7 +95,7 @@ void sbuf_free(sbuf *b)
     b->oom = 0;
 }
 
-int sbuf_write_file(const sbuf *b, const char *path, gm_error *err)
+int textbuf_write_file(const textbuf *b, const char *path, gm_error *err)
 {
     if (b->oom)
         return gm_fail(err, GM_ENOMEM, "out of memory building %s", path ? path : "the output");
