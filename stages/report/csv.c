@@ -125,7 +125,7 @@ static void csv_correlation(textbuf *b, const corr_table *c)
             textbuf_puts(b, ",");
             csv_num(b, cell->ci_ok == 1 ? cell->ci_hi : NAN);
             textbuf_printf(b, ",%s,%lld,%lld,%lld\n", verdicts[cell->verdict], (long long)r->window_from,
-                        (long long)r->first_step, (long long)r->last_step);
+                           (long long)r->first_step, (long long)r->last_step);
         }
     }
 }

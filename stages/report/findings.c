@@ -43,11 +43,11 @@ static int band_warnings(findings *f, const study *s, gm_error *err)
             continue;
         textbuf b = {0};
         textbuf_printf(&b, "eps calibration MISSED the 20-25 %% band for domain %s: no eps memorizes "
-                    "20-25 %% of its samples before the last checkpoint (search: %s). Chosen "
-                    "instead: eps %.4g, which memorizes %.1f %%. Its memorization groups rest on "
-                    "that eps; set it with metric-reduce --eps-domain %s=V to choose another.",
-                    c->domain, c->search ? c->search : "unknown", c->eps,
-                    100 * c->memorized_before_last, c->domain);
+                       "20-25 %% of its samples before the last checkpoint (search: %s). Chosen "
+                       "instead: eps %.4g, which memorizes %.1f %%. Its memorization groups rest on "
+                       "that eps; set it with metric-reduce --eps-domain %s=V to choose another.",
+                       c->domain, c->search ? c->search : "unknown", c->eps,
+                       100 * c->memorized_before_last, c->domain);
         int rc = list_add(&f->warnings, &f->n_warnings, &b, err);
         textbuf_free(&b);
         if (rc)
@@ -65,11 +65,11 @@ static void say_loss(textbuf *b, const domain_story *d)
     step_text(last, sizeof last, d->step[d->n - 1]);
     if (d->flat_from + 1 >= d->n)
         textbuf_printf(b, "loss still moving: it changed by more than 2 delta = %.2f nats between "
-                    "the last two checkpoints, so there is no stretch of flat loss to read the "
-                    "pathways against. ", 2 * d->delta);
+                       "the last two checkpoints, so there is no stretch of flat loss to read the "
+                       "pathways against. ", 2 * d->delta);
     else
         textbuf_printf(b, "loss flat since step %s (it moved %.3f nats from there to step %s, within "
-                    "2 delta = %.2f). ", from, d->loss_moved_flat, last, 2 * d->delta);
+                       "2 delta = %.2f). ", from, d->loss_moved_flat, last, 2 * d->delta);
 }
 
 static void say_distance(textbuf *b, const domain_story *d)
@@ -85,10 +85,10 @@ static void say_distance(textbuf *b, const domain_story *d)
         step_text(a, sizeof a, d->step[d->dist_fall.a]);
         step_text(z, sizeof z, d->step[d->dist_fall.b]);
         textbuf_printf(b, "Pathways converge from step %s to %s: distance %.4g -> %.4g (%+.0f %%, "
-                    "noise %.2g per checkpoint) while the loss moved %.3f nats. ", a, z,
-                    d->dist_fall.from, d->dist_fall.to,
-                    100 * (d->dist_fall.to - d->dist_fall.from) / fabs(d->dist_fall.from),
-                    d->dist_noise, d->loss_moved_fall);
+                       "noise %.2g per checkpoint) while the loss moved %.3f nats. ", a, z,
+                       d->dist_fall.from, d->dist_fall.to,
+                       100 * (d->dist_fall.to - d->dist_fall.from) / fabs(d->dist_fall.from),
+                       d->dist_noise, d->loss_moved_fall);
         return;
     }
     step_text(a, sizeof a, d->step[d->flat_from]);
@@ -100,14 +100,14 @@ static void say_distance(textbuf *b, const domain_story *d)
         step_text(ra, sizeof ra, d->step[rise.a]);
         step_text(rz, sizeof rz, d->step[rise.b]);
         textbuf_printf(b, "Pathway distance does not fall beyond its noise while the loss is flat "
-                    "(steps %s to %s); it rises from step %s to %s (%.4g -> %.4g), away from "
-                    "convergence: no sign of generalization from the pathways yet. ", a, z, ra,
-                    rz, rise.from, rise.to);
+                       "(steps %s to %s); it rises from step %s to %s (%.4g -> %.4g), away from "
+                       "convergence: no sign of generalization from the pathways yet. ", a, z, ra,
+                       rz, rise.from, rise.to);
     } else {
         textbuf_printf(b, "Pathway distance does not fall beyond its noise while the loss is flat "
-                    "(steps %s to %s; largest fall %.3g, noise %.2g per checkpoint): no sign of "
-                    "generalization from the pathways yet. ", a, z, d->dist_fall.size,
-                    d->dist_noise);
+                       "(steps %s to %s; largest fall %.3g, noise %.2g per checkpoint): no sign of "
+                       "generalization from the pathways yet. ", a, z, d->dist_fall.size,
+                       d->dist_noise);
     }
 }
 
@@ -124,10 +124,10 @@ static void say_s(textbuf *b, const domain_story *d)
         step_text(a, sizeof a, d->step[d->s_rise.a]);
         step_text(z, sizeof z, d->step[d->s_rise.b]);
         textbuf_printf(b, "Consistency S rises from step %s to %s: %.4g -> %.4g (noise %.2g). ", a,
-                    z, d->s_rise.from, d->s_rise.to, d->s_noise);
+                       z, d->s_rise.from, d->s_rise.to, d->s_noise);
     } else {
         textbuf_printf(b, "Consistency S does not rise beyond its noise (%.2g) while the loss is "
-                    "flat. ", d->s_noise);
+                       "flat. ", d->s_noise);
     }
 }
 
@@ -136,11 +136,12 @@ static void say_groups(textbuf *b, const domain_story *d)
     if (!d->groups)
         return;
     textbuf_printf(b, "Groups: %zu memorization group%s (%lld of %lld samples memorized)", d->groups,
-                d->groups == 1 ? "" : "s", (long long)d->samples_memorized, (long long)d->samples);
+                   d->groups == 1 ? "" : "s", (long long)d->samples_memorized, (long long)d->samples);
     if (d->groups_checked)
         textbuf_printf(b, "; of the %zu with 3 or more checkpoints from their memorization step on, "
-                    "%zu fall%s beyond their noise after it. ", d->groups_checked,
-                    d->groups_falling, d->groups_falling == 1 ? "s" : "");
+                       "%zu fall%s beyond %s noise after it. ", d->groups_checked,
+                       d->groups_falling, d->groups_falling == 1 ? "s" : "",
+                       d->groups_falling == 1 ? "its" : "their");
     else
         textbuf_puts(b, "; none has 3 or more checkpoints from its memorization step on. ");
 }
@@ -156,13 +157,13 @@ static void say_cross(textbuf *b, const domain_story *d)
     }
     if (d->cross_fails)
         textbuf_printf(b, "Cross-domain control FAILS: the distance between samples of %s fell "
-                    "%+.0f %% over the same steps (within %s: %+.0f %%), so the fall is not "
-                    "specific to this domain. ", d->cross_name, 100 * d->cross_change, d->domain,
-                    100 * d->within_change);
+                       "%.0f %% over the same steps (within %s: %.0f %%), so the fall is not "
+                       "specific to this domain. ", d->cross_name, -100 * d->cross_change, d->domain,
+                       -100 * d->within_change);
     else
         textbuf_printf(b, "Cross-domain control holds: %s changed %+.0f %% over the same steps "
-                    "(within %s: %+.0f %%). ", d->cross_name, 100 * d->cross_change, d->domain,
-                    100 * d->within_change);
+                       "(within %s: %+.0f %%). ", d->cross_name, 100 * d->cross_change, d->domain,
+                       100 * d->within_change);
 }
 
 static int domain_findings(findings *f, const story *st, gm_error *err)
@@ -175,7 +176,7 @@ static int domain_findings(findings *f, const story *st, gm_error *err)
         textbuf_printf(&b, "%s: ", d->domain);
         if (!d->loss_known)
             textbuf_puts(&b, "no loss in the metric records, so nothing can be said about loss "
-                          "against pathways. ");
+                         "against pathways. ");
         else {
             say_loss(&b, d);
             say_distance(&b, d);
@@ -191,11 +192,11 @@ static int domain_findings(findings *f, const story *st, gm_error *err)
             return -1;
         if (d->cross_fails) {
             textbuf w = {0};
-            textbuf_printf(&w, "Cross-domain control FAILS for %s: distance across domains (%s) fell "
-                        "%+.0f %% where the within-domain distance fell %+.0f %%; the within-"
-                        "domain fall may be routing changing everywhere, not %s's samples "
-                        "coming to share pathways.", d->domain, d->cross_name,
-                        100 * d->cross_change, 100 * d->within_change, d->domain);
+            textbuf_printf(&w, "Cross-domain control FAILS for %s: distance across domains (%s) "
+                           "fell %.0f %% where the within-domain distance fell %.0f %%; the "
+                           "within-domain fall may be routing changing everywhere, not %s's "
+                           "samples coming to share pathways.", d->domain, d->cross_name,
+                           -100 * d->cross_change, -100 * d->within_change, d->domain);
             rc = list_add(&f->warnings, &f->n_warnings, &w, err);
             textbuf_free(&w);
             if (rc)
@@ -264,7 +265,7 @@ static int corr_findings(findings *f, const corr_table *c, gm_error *err)
                 say_cell(&b, cell);
                 if (expect && (cell->pearson > 0 ? 1 : -1) != expect)
                     textbuf_puts(&b, ", opposite to the paper's direction (distance should fall "
-                                  "and S rise with accuracy)");
+                                 "and S rise with accuracy)");
                 textbuf_puts(&b, ". ");
                 break;
             }
@@ -276,7 +277,7 @@ static int corr_findings(findings *f, const corr_table *c, gm_error *err)
         }
         if (row->n && !any_tracks)
             textbuf_printf(&b, "No pathway metric is shown to track accuracy here (p < %.2f with a "
-                        "95 %% interval excluding 0).", CORR_ALPHA);
+                           "95 %% interval excluding 0).", CORR_ALPHA);
         if (b.len && b.p[b.len - 1] == ' ')
             b.p[--b.len] = 0;
         int rc = list_add(&f->lines, &f->n, &b, err);
@@ -318,11 +319,11 @@ static int entropy_findings(findings *f, const story *st, gm_error *err)
             continue;
         textbuf b = {0};
         textbuf_printf(&b, "%s, routing-entropy control: mean routing entropy against pathway "
-                    "distance across %zu checkpoints, r = %+.2f, p = %.3g (the paper finds only a "
-                    "weak link, r = 0.24). ", d->domain, n, r, p);
+                       "distance across %zu checkpoints, r = %+.2f, p = %.3g (the paper finds only a "
+                       "weak link, r = 0.24). ", d->domain, n, r, p);
         if (p < CORR_ALPHA && fabs(r) >= 0.5)
             textbuf_puts(&b, "Here distance moves with entropy: part of its change may be routing "
-                          "getting sharper or flatter, not samples coming to share experts.");
+                         "getting sharper or flatter, not samples coming to share experts.");
         else
             textbuf_puts(&b, "Distance does not simply follow routing entropy here.");
         int rc = list_add(&f->lines, &f->n, &b, err);
@@ -342,54 +343,54 @@ static int choices(findings *f, const study *s, const story *st, const corr_tabl
     const calibration *c0 = s->n_calibs ? &s->calibs[0] : NULL;
     if (c0 && !isnan(c0->threshold))
         textbuf_printf(&b, "Pathways: threshold tau = %g, %s router weights", c0->threshold,
-                    c0->weights ? c0->weights : "unknown");
+                       c0->weights ? c0->weights : "unknown");
     else
         textbuf_puts(&b, "Pathways: threshold and router weights not recorded (calibration "
-                      "records from an older metric-reduce)");
+                     "records from an older metric-reduce)");
     if (st->n_layers > 0)
         textbuf_printf(&b, ", %lld MoE layers", (long long)st->n_layers);
     textbuf_printf(&b, "; distance: Levenshtein over %s.",
-                s->distance_mode && strcmp(s->distance_mode, "experts") == 0
-                    ? "expert-id symbols (--distance experts)"
-                    : "characters of the pathway strings (--distance chars, the paper's)");
+                   s->distance_mode && strcmp(s->distance_mode, "experts") == 0
+                   ? "expert-id symbols (--distance experts)"
+                   : "characters of the pathway strings (--distance chars, the paper's)");
     if (list_add(&f->choices, &f->n_choices, &b, err))
         goto fail;
     for (size_t i = 0; i < s->n_calibs; i++) {
         const calibration *k = &s->calibs[i];
         b.len = 0;
         textbuf_printf(&b, "Memorization, %s: eps = %.4g (%s), delta = %g; %.1f %% of %lld samples "
-                    "memorized before the last checkpoint%s.", k->domain, k->eps,
-                    k->calibrated == 0 ? "given"
-                    : k->search && strcmp(k->search, "grid") == 0 ? "searched on the paper's grid"
-                    : k->calibrated == 1 ? "searched over the domain's loss values" : "unknown",
-                    k->delta, 100 * k->memorized_before_last, (long long)k->n,
-                    k->in_band == 0 && k->calibrated == 1 ? ": OUTSIDE the 20-25 % band"
-                    : k->in_band == 1 ? " (in the 20-25 % band)" : "");
+                       "memorized before the last checkpoint%s.", k->domain, k->eps,
+                       k->calibrated == 0 ? "given"
+                       : k->search && strcmp(k->search, "grid") == 0 ? "searched on the paper's grid"
+                       : k->calibrated == 1 ? "searched over the domain's loss values" : "unknown",
+                       k->delta, 100 * k->memorized_before_last, (long long)k->n,
+                       k->in_band == 0 && k->calibrated == 1 ? ": OUTSIDE the 20-25 % band"
+                       : k->in_band == 1 ? " (in the 20-25 % band)" : "");
         if (list_add(&f->choices, &f->n_choices, &b, err))
             goto fail;
     }
     b.len = 0;
     textbuf_printf(&b, "Findings without accuracy: a domain's loss is flat from the first checkpoint "
-                "after which it stays within 2 delta; distance falls (S rises) there when its "
-                "largest fall between two checkpoints (running median of 3) exceeds %.0f x "
-                "sqrt(2) times its noise, or the median after some split is below the median "
-                "before by more than the Bonferroni bound at %g; the noise is the larger of its "
-                "sampling error and its checkpoint-to-checkpoint roughness (median second "
-                "difference); the range runs from the peak before the fall to the lowest point "
-                "after it.",
-                TREND_Z, TREND_SHIFT_ALPHA);
+                   "after which it stays within 2 delta; distance falls (S rises) there when its "
+                   "largest fall between two checkpoints (running median of 3) exceeds %.0f x "
+                   "sqrt(2) times its noise, or the median after some split is below the median "
+                   "before by more than the Bonferroni bound at %g; the noise is the larger of its "
+                   "sampling error and its checkpoint-to-checkpoint roughness (median second "
+                   "difference); the range runs from the peak before the fall to the lowest point "
+                   "after it.",
+                   TREND_Z, TREND_SHIFT_ALPHA);
     if (list_add(&f->choices, &f->n_choices, &b, err))
         goto fail;
     if (c->present) {
         b.len = 0;
         textbuf_printf(&b, "Table 1 window: %s. A metric tracks accuracy when Pearson's "
-                    "permutation p-value (%d permutations) is below %.2f and its 95 %% "
-                    "bootstrap interval over checkpoints (%d resamples) excludes 0.",
-                    c->window == WINDOW_AUTO ? "per row, from the last checkpoint before "
-                                               "accuracy's sustained rise (--window auto)"
-                    : c->window == WINDOW_ALL ? "every checkpoint (--window all)"
-                                              : "from --from-step",
-                    CORR_PERMUTATIONS, CORR_ALPHA, CORR_BOOTSTRAP);
+                       "permutation p-value (%d permutations) is below %.2f and its 95 %% "
+                       "bootstrap interval over checkpoints (%d resamples) excludes 0.",
+                       c->window == WINDOW_AUTO ? "per row, from the last checkpoint before "
+                       "accuracy's sustained rise (--window auto)"
+                       : c->window == WINDOW_ALL ? "every checkpoint (--window all)"
+                       : "from --from-step",
+                       CORR_PERMUTATIONS, CORR_ALPHA, CORR_BOOTSTRAP);
         if (list_add(&f->choices, &f->n_choices, &b, err))
             goto fail;
     }

@@ -15,7 +15,7 @@ void fmt_num(char *buf, size_t cap, double v, int decimals)
 
 void fmt_step(char *buf, size_t cap, int64_t step)
 {
-    if (step >= 1000 && step % 1000 == 0)
+    if (step >= 100000 && step % 1000 == 0) /* 245k; a small run's 3000 stays 3000 */
         snprintf(buf, cap, "%lldk", (long long)(step / 1000));
     else
         snprintf(buf, cap, "%lld", (long long)step);

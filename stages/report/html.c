@@ -518,7 +518,7 @@ static void html_correlation(textbuf *b, const report *rp)
                  "fewer than 2 checkpoints.</p>\n");
     textbuf_printf(b, "<table><thead><tr><th class=\"l\" rowspan=\"2\">%s</th><th rowspan=\"2\">"
                    "checkpoints</th><th rowspan=\"2\">window</th>",
-                c->by_group ? "group" : "domain");
+                   c->by_group ? "group" : "domain");
     if (paired)
         textbuf_puts(b, "<th class=\"l\" rowspan=\"2\">paired test group</th>");
     static const char *const heads[CM_COUNT] = {
@@ -585,13 +585,13 @@ static void html_memorization(textbuf *b, const study *s)
             else
                 textbuf_printf(b, "<td>%.1f%%</td>", 100 * c->memorized_before_last);
             textbuf_printf(b, "<td class=\"l\">%s</td>",
-                        c->calibrated == 0 ? "given"
-                        : c->calibrated != 1 ? "&#8211;"
-                        : c->search && strcmp(c->search, "grid") == 0 ? "searched (paper's grid)"
-                                                                       : "searched (loss values)");
+                           c->calibrated == 0 ? "given"
+                           : c->calibrated != 1 ? "&#8211;"
+                           : c->search && strcmp(c->search, "grid") == 0 ? "searched (paper's grid)"
+                           : "searched (loss values)");
             textbuf_printf(b, "<td class=\"l%s\">%s</td></tr>\n",
-                        c->in_band == 0 && c->calibrated == 1 ? " missed" : "",
-                        c->in_band == 1 ? "in band" : c->in_band == 0 ? (c->calibrated == 1 ? "MISSED" : "outside") : "&#8211;");
+                           c->in_band == 0 && c->calibrated == 1 ? " missed" : "",
+                           c->in_band == 1 ? "in band" : c->in_band == 0 ? (c->calibrated == 1 ? "MISSED" : "outside") : "&#8211;");
         }
         textbuf_puts(b, "</tbody></table>\n");
     } else {
@@ -607,7 +607,7 @@ static void html_memorization(textbuf *b, const study *s)
         textbuf_printf(b, "<tr><td class=\"l\">");
         textbuf_xml(b, se->domain);
         textbuf_printf(b, "</td><td class=\"l\"><span class=\"sw\" style=\"background:%s\"></span>",
-                    palette[se->color % N_PALETTE]);
+                       palette[se->color % N_PALETTE]);
         textbuf_xml(b, se->name);
         if (se->has_mem_step)
             textbuf_printf(b, "</td><td>%lld</td>", (long long)se->mem_step);
@@ -648,7 +648,7 @@ static void html_list(textbuf *b, const char *title, char *const *lines, size_t 
     if (!n)
         return;
     textbuf_printf(b, "<h2>%s</h2>\n<ul%s%s%s>\n", title, cls ? " class=\"" : "", cls ? cls : "",
-                cls ? "\"" : "");
+                   cls ? "\"" : "");
     for (size_t i = 0; i < n; i++) {
         textbuf_puts(b, "<li>");
         textbuf_xml(b, lines[i]);
@@ -662,25 +662,25 @@ void html_write(textbuf *b, const report *rp)
     const study *s = rp->s;
     size_t n_groups = study_group_count(s);
     textbuf_puts(b,
-              "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-              "<title>grokmon report</title>\n<style>\n"
-              "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1320px;"
-              "color:#222;padding:0 16px;line-height:1.4}\n"
-              "h1{font-size:24px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ccc}\n"
-              "table{border-collapse:collapse;font-size:13px;margin:8px 0 16px}\n"
-              "th,td{padding:3px 9px;border-bottom:1px solid #e2e2e2;text-align:right}\n"
-              "th{background:#f2f2f2}.l{text-align:left}th.c{text-align:center}td{white-space:nowrap}td.undef{color:#888;font-style:italic}\n"
-              ".charts{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}\n"
-              ".note{background:#f4f7fb;border-left:4px solid #0072B2;padding:8px 12px}\n"
-              ".sw{display:inline-block;width:10px;height:10px;margin-right:6px}\n"
-              "li{margin-bottom:6px}code{font-size:12px}\n"
-              ".warn{background:#fdf0e6;border-left:4px solid #D55E00;padding:8px 12px}\n"
-              "td.tracks,span.tracks{background:#e3f4ec}td.missed{color:#D55E00;font-weight:bold}\n"
-              "</style>\n</head>\n<body>\n<h1>grokmon report: memorization to generalization "
-              "from training data</h1>\n");
+                 "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                 "<title>grokmon report</title>\n<style>\n"
+                 "body{font-family:Helvetica,Arial,sans-serif;margin:24px auto;max-width:1320px;"
+                 "color:#222;padding:0 16px;line-height:1.4}\n"
+                 "h1{font-size:24px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ccc}\n"
+                 "table{border-collapse:collapse;font-size:13px;margin:8px 0 16px}\n"
+                 "th,td{padding:3px 9px;border-bottom:1px solid #e2e2e2;text-align:right}\n"
+                 "th{background:#f2f2f2}.l{text-align:left}th.c{text-align:center}td{white-space:nowrap}td.undef{color:#888;font-style:italic}\n"
+                 ".charts{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}\n"
+                 ".note{background:#f4f7fb;border-left:4px solid #0072B2;padding:8px 12px}\n"
+                 ".sw{display:inline-block;width:10px;height:10px;margin-right:6px}\n"
+                 "li{margin-bottom:6px}code{font-size:12px}\n"
+                 ".warn{background:#fdf0e6;border-left:4px solid #D55E00;padding:8px 12px}\n"
+                 "td.tracks,span.tracks{background:#e3f4ec}td.missed{color:#D55E00;font-weight:bold}\n"
+                 "</style>\n</head>\n<body>\n<h1>grokmon report: memorization to generalization "
+                 "from training data</h1>\n");
     textbuf_printf(b, "<p>%zu checkpoints (steps %lld to %lld), %zu domains, %zu memorization "
                    "groups.</p>\n", s->n_steps, (long long)s->steps[0],
-                (long long)s->steps[s->n_steps - 1], s->n_domains, n_groups);
+                   (long long)s->steps[s->n_steps - 1], s->n_domains, n_groups);
     html_list(b, "Warnings", rp->find->warnings, rp->find->n_warnings, "warn");
     textbuf_puts(b, "<p class=\"note\"><strong>Consistency plotted: S = 1 &#8722; C</strong>, the "
                  "normalized mean cosine between consecutive layers' routing embeddings; it rises "

@@ -228,7 +228,7 @@ typedef struct report {
 
 /* Number formatting shared by the outputs: "-" (or "") for NAN. */
 void fmt_num(char *buf, size_t cap, double v, int decimals);
-/* 245000 -> "245k", 1100000 -> "1.1M", 5 -> "5". */
+/* 245000 -> "245k" (from 100k on), 3000 -> "3000", 5 -> "5". */
 void fmt_step(char *buf, size_t cap, int64_t step);
 
 void table_write(textbuf *b, const report *rp);

@@ -75,11 +75,11 @@ static void marker_svg(textbuf *b, int marker, double x, double y, const char *c
         break;
     case MARK_TRIANGLE:
         textbuf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>",
-                    x, y - 4.5, x + 4.2, y + 3, x - 4.2, y + 3, color);
+                       x, y - 4.5, x + 4.2, y + 3, x - 4.2, y + 3, color);
         break;
     case MARK_DIAMOND:
         textbuf_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.8\"/>",
-                    x, y - 4.5, x + 4.5, y, x, y + 4.5, x - 4.5, y, color);
+                       x, y - 4.5, x + 4.5, y, x, y + 4.5, x - 4.5, y, color);
         break;
     default:
         break;
@@ -105,7 +105,7 @@ static void line_svg(textbuf *b, const frame *f, const chart_line *l)
         if (!open) {
             textbuf_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
                            "stroke-linejoin=\"round\"%s d=\"M%.1f %.1f",
-                        l->color, l->width > 0 ? l->width : 2.0, dash_attr(l->dashed), x, y);
+                           l->color, l->width > 0 ? l->width : 2.0, dash_attr(l->dashed), x, y);
             open = 1;
         } else {
             textbuf_printf(b, " L%.1f %.1f", x, y);
@@ -192,7 +192,7 @@ void chart_svg(textbuf *b, const chart *c)
     textbuf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" "
                    "height=\"%.0f\" viewBox=\"0 0 %d %.0f\" font-family=\"Helvetica, Arial, "
                    "sans-serif\" font-size=\"11\" role=\"img\" aria-label=\"",
-                CH_W, height, CH_W, height);
+                   CH_W, height, CH_W, height);
     textbuf_xml(b, c->title);
     textbuf_puts(b, "\">\n<title>");
     textbuf_xml(b, c->title);
@@ -207,11 +207,11 @@ void chart_svg(textbuf *b, const chart *c)
         double v = f.y0 + i * ys;
         double y = fy(&f, v, 0);
         textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>",
-                    f.px0, f.px1, y, y);
+                       f.px0, f.px1, y, y);
         tick_label(lab, sizeof lab, v, ys, 0);
         textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                    f.px0 - 5, f.px0, y, y, f.px0 - 8, y + 4, lab);
+                       f.px0 - 5, f.px0, y, y, f.px0 - 8, y + 4, lab);
     }
     if (right)
         for (int i = 0; f.r0 + i * rs <= f.r1 + rs * 1e-6 && i < 100; i++) {
@@ -220,7 +220,7 @@ void chart_svg(textbuf *b, const chart *c)
             tick_label(lab, sizeof lab, v, rs, 0);
             textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
                            "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
-                        f.px1, f.px1 + 5, y, y, f.px1 + 8, y + 4, lab);
+                           f.px1, f.px1 + 5, y, y, f.px1 + 8, y + 4, lab);
         }
     for (int i = 0; f.x0 + i * xs <= f.x1 + xs * 1e-6 && i < 100; i++) {
         double v = f.x0 + i * xs;
@@ -228,17 +228,17 @@ void chart_svg(textbuf *b, const chart *c)
         tick_label(lab, sizeof lab, v, xs, c->x_steps);
         textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                    x, x, f.py1, f.py1 + 5, x, f.py1 + 18, lab);
+                       x, x, f.py1, f.py1 + 5, x, f.py1 + 18, lab);
     }
     /* Frame: left and bottom axes (and right when used). */
     textbuf_printf(b, "<path fill=\"none\" stroke=\"#333\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n", f.px0,
-                f.py0, f.py1, f.px1);
+                   f.py0, f.py1, f.px1);
     if (right)
         textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
-                    f.px1, f.px1, f.py0, f.py1);
+                       f.px1, f.px1, f.py0, f.py1);
     /* Axis labels. */
     textbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">",
-                (f.px0 + f.px1) / 2, f.py1 + 36);
+                   (f.px0 + f.px1) / 2, f.py1 + 36);
     textbuf_xml(b, c->x_label);
     textbuf_printf(b, "</text>\n<text transform=\"translate(16 %.1f) rotate(-90)\" "
                    "text-anchor=\"middle\" font-size=\"12\">", (f.py0 + f.py1) / 2);
@@ -256,7 +256,7 @@ void chart_svg(textbuf *b, const chart *c)
         if (x1 > x0)
             textbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                            "fill=\"#009E73\" fill-opacity=\"0.15\"/>\n", fx(&f, x0), f.py0,
-                        fx(&f, x1) - fx(&f, x0), f.py1 - f.py0);
+                           fx(&f, x1) - fx(&f, x0), f.py1 - f.py0);
     }
     for (size_t i = 0; i < c->n_marks; i++) {
         double x = c->marks[i].x;
@@ -264,7 +264,7 @@ void chart_svg(textbuf *b, const chart *c)
             continue;
         textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                        "stroke-width=\"1.3\" stroke-dasharray=\"5 4\"/>\n",
-                    fx(&f, x), fx(&f, x), f.py0, f.py1, c->marks[i].color);
+                       fx(&f, x), fx(&f, x), f.py0, f.py1, c->marks[i].color);
     }
     for (size_t i = 0; i < c->n_lines; i++)
         line_svg(b, &f, &c->lines[i]);
@@ -278,7 +278,7 @@ void chart_svg(textbuf *b, const chart *c)
             if (!l->points_only)
                 textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
                                "stroke=\"%s\" stroke-width=\"%.1f\"%s/>", x, x + 24, y, y,
-                            l->color, l->width > 0 ? l->width : 2.0, dash_attr(l->dashed));
+                               l->color, l->width > 0 ? l->width : 2.0, dash_attr(l->dashed));
             marker_svg(b, l->marker, x + 12, y, l->color);
             textbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
             textbuf_xml(b, l->label);
@@ -290,7 +290,7 @@ void chart_svg(textbuf *b, const chart *c)
         } else {
             textbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
                            "stroke-width=\"1.3\" stroke-dasharray=\"5 4\"/>", x + 12, x + 12,
-                        y - 7, y + 7);
+                           y - 7, y + 7);
             textbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y + 4);
             textbuf_xml(b, c->mark_note);
         }

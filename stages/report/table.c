@@ -37,7 +37,7 @@ static void table_metrics(textbuf *b, const study *s)
 {
     textbuf_puts(b, "Metrics per group and checkpoint\n");
     textbuf_printf(b, "%-6s  %-22s %9s %6s %8s %9s %8s %8s %8s %8s %8s\n", "scope", "group", "step",
-                "n", "pairs", "distance", "dist_se", "C", "S", "loss", "loss_ma");
+                   "n", "pairs", "distance", "dist_se", "C", "S", "loss", "loss_ma");
     for (size_t i = 0; i < s->n_series; i++) {
         const series *se = &s->series[i];
         for (size_t k = 0; k < se->n_rows; k++) {
@@ -51,8 +51,8 @@ static void table_metrics(textbuf *b, const study *s)
             fmt_num(lma, sizeof lma, m->loss_ma, 4);
             fmt_num(pairs, sizeof pairs, m->pairs < 0 ? NAN : (double)m->pairs, 0);
             textbuf_printf(b, "%-6s  %-22s %9lld %6lld %8s %9s %8s %8s %8s %8s %8s\n",
-                        scope_names[m->scope], m->group, (long long)m->step, (long long)m->n,
-                        pairs, d, dse, c, sv, l, lma);
+                           scope_names[m->scope], m->group, (long long)m->step, (long long)m->n,
+                           pairs, d, dse, c, sv, l, lma);
         }
     }
 }
@@ -62,7 +62,7 @@ static void table_memorization(textbuf *b, const study *s)
     textbuf_puts(b, "\nMemorization summary\n");
     if (s->n_calibs) {
         textbuf_printf(b, "%-16s %7s %9s %7s %22s  %s\n", "domain", "n", "eps", "delta",
-                    "memorized before last", "eps was");
+                       "memorized before last", "eps was");
         for (size_t i = 0; i < s->n_calibs; i++) {
             const calibration *c = &s->calibs[i];
             char n[32], frac[32];
@@ -78,7 +78,7 @@ static void table_memorization(textbuf *b, const study *s)
                                                         ? " (grid)" : " (loss values)") : "",
                      c->calibrated == 1 && c->in_band == 0 ? ", BAND MISSED" : "");
             textbuf_printf(b, "%-16s %7s %9.4g %7.3f %21s%%  %s\n", c->domain, n, c->eps, c->delta,
-                        frac, how);
+                           frac, how);
         }
     } else {
         textbuf_puts(b, "(no calibration records: eps and delta unknown)\n");
@@ -166,8 +166,8 @@ void table_write(textbuf *b, const report *rp)
     const study *s = rp->s;
     size_t n_groups = study_group_count(s);
     textbuf_printf(b, "grokmon report: %zu checkpoints (steps %lld to %lld), %zu domains, %zu groups\n",
-                s->n_steps, (long long)s->steps[0], (long long)s->steps[s->n_steps - 1],
-                s->n_domains, n_groups);
+                   s->n_steps, (long long)s->steps[0], (long long)s->steps[s->n_steps - 1],
+                   s->n_domains, n_groups);
     textbuf_puts(b, "Consistency: S = 1 - C is the one plotted (normalized mean cosine of consecutive "
                  "layers' routing embeddings; rises with generalization); C is as the paper prints "
                  "it.\n\n");

@@ -97,7 +97,7 @@ edit cross '    if r["type"] == "metric" and r["scope"] == "cross":
         r["distance_mean"] = 1000 - r["step"] / 1500.0'
 "$R" "$TMP/cross.mpk" --html "$TMP/cross.html" > "$TMP/cross.txt"
 check_sh "control failing: a warning, and the domain line says FAILS with both changes" \
-  "sed -n '/^WARNINGS/,/^\$/p' '$TMP/cross.txt' | flat /dev/stdin | grep -q 'Cross-domain control FAILS for math: distance across domains (math|code) fell -[0-9]* % where the within-domain distance fell -[0-9]* %' &&
+  "sed -n '/^WARNINGS/,/^\$/p' '$TMP/cross.txt' | flat /dev/stdin | grep -q 'Cross-domain control FAILS for math: distance across domains (math|code) fell [0-9]* % where the within-domain distance fell [0-9]* %' &&
    flat '$TMP/cross.txt' | grep -q 'math: .*Cross-domain control FAILS: the distance between samples of math|code fell'"
 check_sh "control holding: said so" \
   "flat '$TMP/plain.txt' | grep -q 'math: .*Cross-domain control holds: math|code changed'"
