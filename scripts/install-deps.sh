@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install-deps.sh [run|test]: install the Debian packages grokmon needs, if missing.
-#   run    what building and running a study needs: the compiler, pkg-config, the four
+#   run    what building and running a study needs: the compiler, pkg-config, the six
 #          libraries, GNU parallel and lz4 (`make demo`, the workers of a study)
 #   test   run's, plus the test tools: the Python reference oracles (torch, numpy, scipy),
 #          edlib, xmllint, chromium, clang for the fuzzers (`make test`; the default)
@@ -11,6 +11,7 @@ set -euo pipefail
 run_packages=(
   build-essential pkg-config
   libmsgpack-dev liblz4-dev libopenblas-dev libjansson-dev  # build
+  libpcre2-dev libutf8proc-dev                              # build: the tokenizer
   parallel lz4                                              # study driver, demo
 )
 test_packages=(
