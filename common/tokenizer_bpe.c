@@ -238,6 +238,126 @@ static int initial_symbols(const tok_bpe *m, const char *s, size_t n, tok_ids *s
     return 0;
 }
 
+/* A candidate merge in the heap: ordered by rank, then position (HF's
+ * order: the lowest rank first, the leftmost of equals). */
+typedef struct merge_cand {
+    uint32_t rank, pos, left, right, to;
+} merge_cand;
+
+static int cand_less(const merge_cand *a, const merge_cand *b)
+{
+    return a->rank != b->rank ? a->rank < b->rank : a->pos < b->pos;
+}
+
+static void heap_push(merge_cand *h, size_t *n, merge_cand c)
+{
+    size_t i = (*n)++;
+    for (; i > 0 && cand_less(&c, &h[(i - 1) / 2]); i = (i - 1) / 2)
+        h[i] = h[(i - 1) / 2];
+    h[i] = c;
+}
+
+static merge_cand heap_pop(merge_cand *h, size_t *n)
+{
+    merge_cand top = h[0], last = h[--*n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && cand_less(&h[c + 1], &h[c]))
+            c++;
+        if (!cand_less(&h[c], &last))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n)
+        h[i] = last;
+    return top;
+}
+
+/* Most pieces are a few symbols: the lowest-ranked pair found by a scan,
+ * merged, again, without allocating. The same order as the heap below. */
+#define SHORT_PIECE 24
+static void merge_short(const tok_bpe *m, tok_ids *sym)
+{
+    for (;;) {
+        uint32_t best = UINT32_MAX, to = 0;
+        size_t at = 0;
+        for (size_t i = 0; i + 1 < sym->n; i++) {
+            uint32_t t, r = merge_of(m, sym->v[i], sym->v[i + 1], &t);
+            if (r < best) {
+                best = r;
+                to = t;
+                at = i;
+            }
+        }
+        if (best == UINT32_MAX)
+            return;
+        sym->v[at] = to;
+        memmove(sym->v + at + 1, sym->v + at + 2, (sym->n - at - 2) * sizeof *sym->v);
+        sym->n--;
+    }
+}
+
+/* Merge sym in place until no adjacent pair has a merge: symbols in a
+ * linked list, candidates in a heap, a popped candidate skipped when its
+ * pair has changed since it was pushed. O(k log k) for k symbols. */
+static int merge_symbols(const tok_bpe *m, tok_ids *sym, gm_error *err)
+{
+    size_t k = sym->n;
+    if (k < 2)
+        return 0;
+    if (k <= SHORT_PIECE) {
+        merge_short(m, sym);
+        return 0;
+    }
+    uint32_t *next = malloc(k * sizeof *next), *prev = malloc(k * sizeof *prev);
+    merge_cand *heap = malloc(3 * k * sizeof *heap); /* k - 1 first, then 2 per merge */
+    if (!next || !prev || !heap) {
+        free(next);
+        free(prev);
+        free(heap);
+        return gm_fail(err, GM_ENOMEM, "out of memory merging %zu symbols", k);
+    }
+    const uint32_t none = UINT32_MAX;
+    size_t hn = 0;
+    for (size_t i = 0; i < k; i++) {
+        next[i] = i + 1 < k ? (uint32_t)(i + 1) : none;
+        prev[i] = i ? (uint32_t)(i - 1) : none;
+        uint32_t to, r;
+        if (i + 1 < k && (r = merge_of(m, sym->v[i], sym->v[i + 1], &to)) != UINT32_MAX)
+            heap_push(heap, &hn, (merge_cand){r, (uint32_t)i, sym->v[i], sym->v[i + 1], to});
+    }
+    uint32_t *id = sym->v;
+    while (hn) {
+        merge_cand c = heap_pop(heap, &hn);
+        uint32_t p = c.pos, q = next[p];
+        if (id[p] != c.left || q == none || id[q] != c.right || prev[p] == p)
+            continue; /* stale: the pair changed */
+        id[p] = c.to;
+        next[p] = next[q];
+        if (next[q] != none)
+            prev[next[q]] = p;
+        prev[q] = q; /* marks q dead */
+        id[q] = none;
+        uint32_t to, r;
+        if (prev[p] != none && (r = merge_of(m, id[prev[p]], id[p], &to)) != UINT32_MAX)
+            heap_push(heap, &hn, (merge_cand){r, prev[p], id[prev[p]], id[p], to});
+        if (next[p] != none && (r = merge_of(m, id[p], id[next[p]], &to)) != UINT32_MAX)
+            heap_push(heap, &hn, (merge_cand){r, p, id[p], id[next[p]], to});
+    }
+    size_t out = 0;
+    for (uint32_t i = 0; i != none; i = next[i])
+        id[out++] = id[i];
+    sym->n = out;
+    free(next);
+    free(prev);
+    free(heap);
+    return 0;
+}
+
 int tok_bpe_encode(const tok_bpe *m, const char *s, size_t n, tok_ids *out, gm_error *err)
 {
     if (n == 0)
@@ -265,24 +385,7 @@ int tok_bpe_encode(const tok_bpe *m, const char *s, size_t n, tok_ids *out, gm_e
         tok_ids_free(&sym);
         return -1;
     }
-    for (;;) {
-        uint32_t best = UINT32_MAX, to = 0;
-        size_t at = 0;
-        for (size_t i = 0; i + 1 < sym.n; i++) {
-            uint32_t t, r = merge_of(m, sym.v[i], sym.v[i + 1], &t);
-            if (r < best) {
-                best = r;
-                to = t;
-                at = i;
-            }
-        }
-        if (best == UINT32_MAX)
-            break;
-        sym.v[at] = to;
-        memmove(sym.v + at + 1, sym.v + at + 2, (sym.n - at - 2) * sizeof *sym.v);
-        sym.n--;
-    }
-    int rc = 0;
+    int rc = merge_symbols(m, &sym, err);
     for (size_t i = 0; i < sym.n && rc == 0; i++)
         rc = tok_ids_push(out, sym.v[i], err);
     tok_ids_free(&sym);

@@ -114,7 +114,7 @@ int tokenizer_encode(tokenizer *t, const char *s, size_t n, tok_ids *out, gm_err
         return gm_fail(err, GM_EDATA, "invalid UTF-8 at byte %zu", bad);
     size_t from = 0; /* start of the stretch not yet encoded */
     for (size_t i = 0; i < n; i++) {
-        const tok_added *a = t->n_added ? added_at(t, s, n, i) : NULL;
+        const tok_added *a = t->added_first[(uint8_t)s[i]] ? added_at(t, s, n, i) : NULL;
         if (!a)
             continue;
         size_t end = i, next = i + a->n;

@@ -124,6 +124,7 @@ struct tokenizer {
     tok_bpe bpe;
     tok_added *added;
     size_t n_added;
+    uint8_t added_first[256]; /* 1: some added token starts with this byte */
     int64_t bos, eos;
     pcre2_match_data *md;
 };

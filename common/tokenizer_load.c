@@ -303,6 +303,7 @@ static int load_added(tokenizer *t, json_t *list, gm_error *err)
         a->lstrip = get_bool(x, "lstrip", 0);
         a->rstrip = get_bool(x, "rstrip", 0);
         a->special = get_bool(x, "special", 0);
+        t->added_first[(uint8_t)a->content[0]] = 1;
     }
     return 0;
 }

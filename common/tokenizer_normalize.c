@@ -36,12 +36,35 @@ static int replace_all(const char *s, size_t n, const char *pat, const char *wit
     return 0;
 }
 
+/* Text that no normalization form changes, found without decoding: for NFC,
+ * code points below U+0300 (no UTF-8 byte >= 0xCC: no combining marks, and
+ * no character there decomposes canonically to anything else); for NFKC,
+ * ASCII only (U+00A0, U+00B2, ... have compatibility forms). */
+static int already_normal(const char *s, size_t n, norm_kind kind)
+{
+    uint8_t limit = kind == NORM_NFC ? 0xCC : 0x80;
+    for (size_t i = 0; i < n; i++)
+        if ((uint8_t)s[i] >= limit)
+            return 0;
+    return 1;
+}
+
 static int normalize_one(const tok_normalizer *nm, const char *s, size_t n, char **out,
                          size_t *out_n, gm_error *err)
 {
     switch (nm->kind) {
     case NORM_NFC:
     case NORM_NFKC: {
+        if (already_normal(s, n, nm->kind)) {
+            char *r = malloc(n + 1);
+            if (!r)
+                return gm_fail(err, GM_ENOMEM, "out of memory normalizing %zu bytes", n);
+            memcpy(r, s, n);
+            r[n] = 0;
+            *out = r;
+            *out_n = n;
+            return 0;
+        }
         utf8proc_uint8_t *r = NULL;
         int opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE | (nm->kind == NORM_NFKC ? UTF8PROC_COMPAT : 0);
         utf8proc_ssize_t len = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &r,

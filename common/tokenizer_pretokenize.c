@@ -43,11 +43,13 @@ int tok_pieces_push(tok_pieces *p, const char *s, size_t n, gm_error *err)
         p->v = v;
         p->cap = cap;
     }
-    char *c = malloc(n + 1);
-    if (!c)
-        return gm_fail(err, GM_ENOMEM, "out of memory splitting text");
-    memcpy(c, s, n);
-    c[n] = 0;
+    char *c = NULL;
+    if (s) { /* NULL: a slot for the caller to fill */
+        if (!(c = malloc(n + 1)))
+            return gm_fail(err, GM_ENOMEM, "out of memory splitting text");
+        memcpy(c, s, n);
+        c[n] = 0;
+    }
     p->v[p->n++] = (tok_piece){c, n};
     return 0;
 }
@@ -173,6 +175,24 @@ static int metaspace(const tok_pretok *p, const char *s, size_t n, int first, to
     return rc;
 }
 
+/* ByteLevel without its regex leaves a piece as it is unless it adds the
+ * prefix space (the byte mapping is the model's). */
+static int keeps_piece(const tok_pretok *p, const tok_piece *in)
+{
+    return p->kind == PRE_BYTELEVEL && !p->use_regex &&
+           !(p->add_prefix_space && (in->n == 0 || in->s[0] != ' '));
+}
+
+/* in moves to the end of out (no copy); in is left empty. */
+static int move_piece(tok_pieces *out, tok_piece *in, gm_error *err)
+{
+    if (tok_pieces_push(out, NULL, 0, err))
+        return -1;
+    out->v[out->n - 1] = *in;
+    in->s = NULL;
+    return 0;
+}
+
 static int pretok_one(const tok_pretok *p, const tok_piece *in, int first, tok_pieces *out,
                       pcre2_match_data *md, gm_error *err)
 {
@@ -210,11 +230,16 @@ int tok_pretokenize(const tok_pretok *pre, size_t n_pre, tok_pieces *pieces, int
 {
     for (size_t i = 0; i < n_pre; i++) {
         tok_pieces next = {0};
-        for (size_t j = 0; j < pieces->n; j++)
-            if (pretok_one(&pre[i], &pieces->v[j], first && j == 0, &next, md, err)) {
+        for (size_t j = 0; j < pieces->n; j++) {
+            tok_piece *in = &pieces->v[j];
+            int rc = keeps_piece(&pre[i], in) ? move_piece(&next, in, err)
+                                              : pretok_one(&pre[i], in, first && j == 0, &next,
+                                                           md, err);
+            if (rc) {
                 tok_pieces_free(&next);
                 return -1;
             }
+        }
         tok_pieces_free(pieces);
         *pieces = next;
     }
