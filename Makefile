@@ -14,7 +14,7 @@ SHELL := /bin/bash
 CC ?= cc
 # Evaluated when make reads this file: on a fresh machine, before install-deps has run.
 # So demo and test install first and then build in a sub-make, which reads it again.
-PKGS := msgpack liblz4 openblas jansson
+PKGS := msgpack liblz4 openblas jansson libpcre2-8 libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -18,7 +18,7 @@ CLANG=${FUZZ_CC:-clang}
 OUT=build/fuzz
 command -v "$CLANG" >/dev/null || { echo "fuzz: error: $CLANG not found (scripts/install-deps.sh installs clang and libclang-rt-14-dev)" >&2; exit 1; }
 
-PKG="msgpack liblz4 openblas jansson"
+PKG="msgpack liblz4 openblas jansson libpcre2-8 libutf8proc"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c11 -O1 -g -march=native -Wall -Wextra -Wno-unused-parameter -pthread -D_GNU_SOURCE \
   -Icommon -Istages/reader $(pkg-config --cflags $PKG)"

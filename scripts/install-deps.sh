@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # install-deps.sh [run|test]: install the Debian packages grokmon needs, if missing.
-#   run    what building and running a study needs: the compiler, pkg-config, the four
+#   run    what building and running a study needs: the compiler, pkg-config, the six
 #          libraries, GNU parallel and lz4 (`make demo`, the workers of a study)
 #   test   run's, plus the test tools: the Python reference oracles (torch, numpy, scipy),
-#          edlib, xmllint, chromium, clang for the fuzzers (`make test`; the default)
+#          edlib, xmllint, chromium, clang for the fuzzers, and the reference tokenizer
+#          (tokenizers.js, `npm ci` in tests/reference/js; node from Debian if missing)
+#          (`make test`; the default)
 # Idempotent and quiet when everything is already there. Needs root (or sudo) only when
 # something is missing.
 set -euo pipefail
@@ -11,6 +13,7 @@ set -euo pipefail
 run_packages=(
   build-essential pkg-config
   libmsgpack-dev liblz4-dev libopenblas-dev libjansson-dev  # build
+  libpcre2-dev libutf8proc-dev                              # build: the tokenizer
   parallel lz4                                              # study driver, demo
 )
 test_packages=(
@@ -19,6 +22,8 @@ test_packages=(
   libxml2-utils chromium                                    # report checks (xmllint, render)
   clang libclang-rt-14-dev                                  # fuzzing
 )
+# the reference tokenizer (tokenizers.js), from the npm registry into tests/reference/js
+js_dir="$(dirname "$0")/../tests/reference/js"
 
 mode=${1:-test}
 case "$mode" in
@@ -34,11 +39,19 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$mode" = test ] && ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 
-echo "install-deps: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq >/dev/null
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "$mode" = test ] && [ ! -d "$js_dir/node_modules/@huggingface/tokenizers" ]; then
+  echo "install-deps: npm ci in tests/reference/js (tokenizers.js)" >&2
+  (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -1,9 +1,10 @@
-/* jsonl.c: JSON Lines token data: one JSON object per non-empty line with a
- * flat "tokens" or "input_ids" array of ids, and optional "id" (string or
- * integer) and "domain" (string); other keys are ignored. Files concatenate;
- * the instance index is the 0-based count of non-empty lines; LZ4 input is
- * decompressed. Lines are indexed up front and parsed (jansson) only when
- * selected. It does not tokenize text. docs/records.md "sample". */
+/* jsonl.c: JSON Lines data: one JSON object per non-empty line with a flat
+ * "tokens" or "input_ids" array of ids, or a "text" string (tokenized by
+ * text.c with --tokenizer), and optional "id" (string or integer) and
+ * "domain" (string); other keys are ignored. Files concatenate; the instance
+ * index is the 0-based count of non-empty lines; LZ4 input is decompressed.
+ * Lines are indexed up front and parsed (jansson) only when selected.
+ * docs/records.md "sample", docs/reader.md "Text". */
 #include "reader.h"
 
 #include <inttypes.h>
@@ -12,18 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct jsonl_line {
-    size_t part;     /* which file */
-    size_t offset;   /* byte offset of the line in it */
-    size_t len;      /* bytes, without the newline */
-    int64_t lineno;  /* 1-based physical line number, for messages */
-} jsonl_line;
-
 typedef struct jsonl_source {
+    const source_config *cfg;
+    tok_ids text_ids;    /* a "text" record's tokens */
     mapped_file *parts;
     size_t n_parts;
-    jsonl_line *lines;
-    size_t n_lines, cap_lines;
+    line_index lines;
     const char *source_name;
     uint32_t *buf;
     size_t cap_buf;
@@ -94,8 +89,9 @@ static void jsonl_source_close(void *impl)
     for (size_t i = 0; i < s->n_parts; i++)
         mapped_file_close(&s->parts[i]);
     free(s->parts);
-    free(s->lines);
+    line_index_free(&s->lines);
     free(s->buf);
+    tok_ids_free(&s->text_ids);
     free(s->id);
     free(s->domain);
     for (size_t i = 0; i < s->seen_cap; i++)
@@ -105,40 +101,6 @@ static void jsonl_source_close(void *impl)
     free(s);
 }
 
-static int only_space(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-            return 0;
-    return 1;
-}
-
-static int index_lines(jsonl_source *s, size_t part, gm_error *err)
-{
-    const mapped_file *f = &s->parts[part];
-    size_t at = 0;
-    int64_t lineno = 0;
-    while (at < f->size) {
-        const uint8_t *nl = memchr(f->data + at, '\n', f->size - at);
-        size_t len = nl ? (size_t)(nl - (f->data + at)) : f->size - at;
-        lineno++;
-        if (!only_space(f->data + at, len)) {
-            if (s->n_lines == s->cap_lines) {
-                size_t cap = s->cap_lines ? s->cap_lines * 2 : 1024;
-                jsonl_line *grown = realloc(s->lines, cap * sizeof *grown);
-                if (!grown)
-                    return gm_fail(err, GM_ENOMEM, "%s: out of memory indexing line %" PRId64,
-                                   f->path, lineno);
-                s->lines = grown;
-                s->cap_lines = cap;
-            }
-            s->lines[s->n_lines++] = (jsonl_line){ part, at, len, lineno };
-        }
-        at += len + 1;
-    }
-    return 0;
-}
-
 static int copy_str(char **dst, const char *src)
 {
     free(*dst);
@@ -146,19 +108,61 @@ static int copy_str(char **dst, const char *src)
     return *dst ? 0 : -1;
 }
 
+/* A "tokens" / "input_ids" array into s->buf; *n_out gets its length. */
+static int token_array(jsonl_source *s, json_t *toks, const char *key, size_t *n_out,
+                       gm_error *err)
+{
+    if (!json_is_array(toks))
+        return gm_fail(err, GM_EDATA, "%s: \"%s\" is not an array", s->where, key);
+    size_t n = *n_out = json_array_size(toks);
+    if (n == 0)
+        return gm_fail(err, GM_EDATA, "%s: \"%s\" is empty", s->where, key);
+    if (n > s->cap_buf) {
+        uint32_t *grown = realloc(s->buf, n * sizeof *grown);
+        if (!grown)
+            return gm_fail(err, GM_ENOMEM, "%s: out of memory for %zu tokens", s->where, n);
+        s->buf = grown;
+        s->cap_buf = n;
+    }
+    for (size_t t = 0; t < n; t++) {
+        json_t *x = json_array_get(toks, t);
+        if (!json_is_integer(x))
+            return gm_fail(err, GM_EDATA, "%s: %s[%zu] is not an integer token id%s", s->where,
+                           key, t, json_is_array(x) ? " (a nested array: one sequence per line)"
+                                                     : "");
+        json_int_t val = json_integer_value(x);
+        if (val < 0 || (uint64_t)val > UINT32_MAX)
+            return gm_fail(err, GM_EDATA, "%s: %s[%zu] = %" JSON_INTEGER_FORMAT
+                           " is not a token id", s->where, key, t, val);
+        s->buf[t] = (uint32_t)val;
+    }
+    return 0;
+}
+
 static int jsonl_source_get(void *impl, int64_t index, sample_view *v, gm_error *err)
 {
     jsonl_source *s = impl;
-    const jsonl_line *ln = &s->lines[index];
+    const text_line *ln = &s->lines.v[index];
     const mapped_file *f = &s->parts[ln->part];
     snprintf(s->where, sizeof s->where, "%s:%" PRId64, f->path, ln->lineno);
 
     json_error_t jerr;
-    json_t *root = json_loadb((const char *)f->data + ln->offset, ln->len, 0, &jerr);
+    const char *line = (const char *)f->data + ln->offset;
+    size_t line_len = ln->len;
+    char *fixed = NULL; /* --invalid-utf8 replace: jansson only reads valid UTF-8 */
+    if (s->cfg->utf8_replace && utf8_invalid_at(line, line_len) < line_len) {
+        if (utf8_replace_invalid(line, line_len, &fixed, &line_len, err))
+            return -1;
+        line = fixed;
+    }
+    json_t *root = json_loadb(line, line_len, 0, &jerr);
+    free(fixed);
     if (!root)
-        return gm_fail(err, GM_EDATA, "%s: invalid JSON at column %d: %s", s->where,
-                       jerr.column, jerr.text);
+        return gm_fail(err, GM_EDATA, "%s: invalid JSON at column %d: %s%s", s->where,
+                       jerr.column, jerr.text,
+                       strstr(jerr.text, "UTF-8") ? " (or --invalid-utf8 replace)" : "");
     int rc = -1;
+    const uint32_t *tokens = NULL;
     if (!json_is_object(root)) {
         gm_fail(err, GM_EDATA, "%s: not a JSON object", s->where);
         goto done;
@@ -175,42 +179,25 @@ static int jsonl_source_get(void *impl, int64_t index, sample_view *v, gm_error 
         toks = ids;
         key = "input_ids";
     }
-    if (!toks) {
-        gm_fail(err, GM_EDATA, "%s: no \"tokens\" or \"input_ids\" array", s->where);
-        goto done;
-    }
-    if (!json_is_array(toks)) {
-        gm_fail(err, GM_EDATA, "%s: \"%s\" is not an array", s->where, key);
-        goto done;
-    }
-    size_t n = json_array_size(toks);
-    if (n == 0) {
-        gm_fail(err, GM_EDATA, "%s: \"%s\" is empty", s->where, key);
-        goto done;
-    }
-    if (n > s->cap_buf) {
-        uint32_t *grown = realloc(s->buf, n * sizeof *grown);
-        if (!grown) {
-            gm_fail(err, GM_ENOMEM, "%s: out of memory for %zu tokens", s->where, n);
+    json_t *text = toks ? NULL : json_object_get(root, "text"); /* ids win over text */
+    size_t n = 0;
+    if (text) {
+        if (!json_is_string(text)) {
+            gm_fail(err, GM_EDATA, "%s: \"text\" is not a string", s->where);
             goto done;
         }
-        s->buf = grown;
-        s->cap_buf = n;
-    }
-    for (size_t t = 0; t < n; t++) {
-        json_t *x = json_array_get(toks, t);
-        if (!json_is_integer(x)) {
-            gm_fail(err, GM_EDATA, "%s: %s[%zu] is not an integer token id%s", s->where, key,
-                    t, json_is_array(x) ? " (a nested array: one sequence per line)" : "");
+        if (text_to_ids(s->cfg, json_string_value(text), json_string_length(text), s->where,
+                        &s->text_ids, err))
             goto done;
-        }
-        json_int_t val = json_integer_value(x);
-        if (val < 0 || (uint64_t)val > UINT32_MAX) {
-            gm_fail(err, GM_EDATA, "%s: %s[%zu] = %" JSON_INTEGER_FORMAT
-                    " is not a token id", s->where, key, t, val);
+        tokens = s->text_ids.v;
+        n = s->text_ids.n;
+    } else if (!toks) {
+        gm_fail(err, GM_EDATA, "%s: no \"tokens\", \"input_ids\" or \"text\"", s->where);
+        goto done;
+    } else {
+        if (token_array(s, toks, key, &n, err))
             goto done;
-        }
-        s->buf[t] = (uint32_t)val;
+        tokens = s->buf;
     }
 
     v->id = NULL;
@@ -258,7 +245,7 @@ static int jsonl_source_get(void *impl, int64_t index, sample_view *v, gm_error 
         }
         v->domain = s->domain;
     }
-    v->tokens = s->buf;
+    v->tokens = tokens;
     v->n_tokens = n;
     v->source = s->source_name ? s->source_name : f->base;
     v->where = s->where;
@@ -277,14 +264,15 @@ int jsonl_source_open(const source_config *cfg, token_source *src, gm_error *err
         return gm_fail(err, GM_ENOMEM, "out of memory");
     }
     s->source_name = cfg->source_name;
+    s->cfg = cfg;
     for (size_t i = 0; i < cfg->n_paths; i++) {
         if (mapped_file_open_text(&s->parts[i], cfg->paths[i], err) < 0 ||
-            (s->n_parts = i + 1, index_lines(s, i, err) < 0)) {
+            (s->n_parts = i + 1, line_index_add(&s->lines, &s->parts[i], i, err) < 0)) {
             jsonl_source_close(s);
             return -1;
         }
     }
-    src->n_instances = (int64_t)s->n_lines;
+    src->n_instances = (int64_t)s->lines.n;
     src->impl = s;
     src->get = jsonl_source_get;
     src->close = jsonl_source_close;

@@ -7,6 +7,7 @@
 #include "reader.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,45 @@ size_t mapped_files_find(const int64_t *first, size_t n, int64_t index, int64_t 
     }
     *local = index - first[lo];
     return lo;
+}
+
+static int only_space(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return 0;
+    return 1;
+}
+
+int line_index_add(line_index *ix, const mapped_file *f, size_t part, gm_error *err)
+{
+    size_t at = 0;
+    int64_t lineno = 0;
+    while (at < f->size) {
+        const uint8_t *nl = memchr(f->data + at, '\n', f->size - at);
+        size_t len = nl ? (size_t)(nl - (f->data + at)) : f->size - at;
+        lineno++;
+        if (!only_space(f->data + at, len)) {
+            if (ix->n == ix->cap) {
+                size_t cap = ix->cap ? ix->cap * 2 : 1024;
+                text_line *grown = realloc(ix->v, cap * sizeof *grown);
+                if (!grown)
+                    return gm_fail(err, GM_ENOMEM, "%s: out of memory indexing line %" PRId64,
+                                   f->path, lineno);
+                ix->v = grown;
+                ix->cap = cap;
+            }
+            ix->v[ix->n++] = (text_line){part, at, len, lineno};
+        }
+        at += len + 1;
+    }
+    return 0;
+}
+
+void line_index_free(line_index *ix)
+{
+    free(ix->v);
+    memset(ix, 0, sizeof *ix);
 }
 
 const char *path_base(const char *path)

@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "rng.h"
+#include "tokenizer.h"
 
 /* ---- mapped_file.c: a whole input file as bytes ----------------------- */
 
@@ -35,6 +36,25 @@ void mapped_file_close(mapped_file *mf); /* accepts a zeroed struct */
  * global index of file i's first instance (ascending); the file that holds
  * global index `index` (first[0] <= index), its local index in *local. */
 size_t mapped_files_find(const int64_t *first, size_t n, int64_t index, int64_t *local);
+
+/* The non-blank lines of files (JSON Lines, plain text by line): each one's
+ * file, byte span and physical line number. */
+typedef struct text_line {
+    size_t part;     /* which file */
+    size_t offset;   /* byte offset of the line in it */
+    size_t len;      /* bytes, without the newline */
+    int64_t lineno;  /* 1-based physical line number, for messages */
+} text_line;
+
+typedef struct line_index {
+    text_line *v;
+    size_t n, cap;
+} line_index;
+
+/* Append the lines of f (file number part) that hold more than spaces, tabs
+ * and carriage returns. */
+int line_index_add(line_index *ix, const mapped_file *f, size_t part, gm_error *err);
+void line_index_free(line_index *ix);
 
 /* The base name of a path: the part after the last '/'; "-" -> "stdin". */
 const char *path_base(const char *path);
@@ -90,7 +110,17 @@ typedef struct source_config {
     int dtype_given;           /* npy: if set, every file's descr must match */
     int64_t seq_len;           /* raw and 1-D .npy: window length; 0 = not given */
     const char *source_name;   /* overrides the base names, or NULL */
+    /* text (plain text files, JSON Lines "text"): tokenized with tok */
+    tokenizer *tok;            /* NULL: no --tokenizer */
+    int64_t bos, eos;          /* prepended / appended to each document when >= 0 */
+    int text_lines;            /* plain text: one document per non-empty line (else per file) */
+    int utf8_replace;          /* invalid UTF-8 becomes U+FFFD (else an error) */
 } source_config;
+
+/* text.c: a document's text to ids (the UTF-8 check or repair, BOS, the
+ * tokenizer, EOS) into *ids (reset first); where names it in errors. */
+int text_to_ids(const source_config *cfg, const char *text, size_t n, const char *where,
+                tok_ids *ids, gm_error *err);
 
 /* token_file.c: raw headerless little-endian u16/u32, instance n of a file at
  * byte n * width * seq_len; files concatenate; a trailing partial window is
@@ -98,13 +128,17 @@ typedef struct source_config {
 int token_file_source_open(const source_config *cfg, token_source *src, gm_error *err);
 /* npy.c: 1-D arrays cut into seq_len windows, or 2-D rows. */
 int npy_source_open(const source_config *cfg, token_source *src, gm_error *err);
-/* jsonl.c: one JSON object per non-empty line, "tokens" or "input_ids". */
+/* jsonl.c: one JSON object per non-empty line, "tokens" or "input_ids", or
+ * "text" (with a tokenizer). */
 int jsonl_source_open(const source_config *cfg, token_source *src, gm_error *err);
+/* text.c: plain text files, one document per file or per non-empty line. */
+int text_source_open(const source_config *cfg, token_source *src, gm_error *err);
 
 /* source.c: the format by --format name or by a path's extension
- * (.npy; .jsonl, .json, either + .lz4, or "-"; anything else raw), and opening by format
+ * (.npy; .jsonl, .json, either + .lz4, or "-"; .txt, .txt.lz4; anything else raw), and
+ * opening by format
  * (format < 0: from the paths, which must then agree). */
-enum { SOURCE_RAW = 0, SOURCE_NPY, SOURCE_JSONL };
+enum { SOURCE_RAW = 0, SOURCE_NPY, SOURCE_JSONL, SOURCE_TEXT };
 int source_format_of(const char *path);
 int source_format_parse(const char *name); /* -1 if unknown */
 /* format if >= 0, else the paths' common format; -1 (usage error) if they differ. */

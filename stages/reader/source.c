@@ -1,7 +1,8 @@
 /* source.c: picks the token source for the files given (--format, or the
- * file extension: .npy, .jsonl/.json (LZ4 too), else raw) and hands out instances
- * through one interface. Raw and .npy data must be named files (they are
- * memory-mapped); JSON Lines may also come from stdin ("-").
+ * file extension: .npy, .jsonl/.json (LZ4 too), .txt (LZ4 too), else raw) and
+ * hands out instances through one interface. Raw and .npy data must be named
+ * files (they are memory-mapped); JSON Lines and text may also come from stdin
+ * ("-").
  * design.md "reader". */
 #include "reader.h"
 
@@ -20,6 +21,8 @@ int source_format_of(const char *path)
         return SOURCE_JSONL;
     if (ends_with(path, ".npy"))
         return SOURCE_NPY;
+    if (ends_with(path, ".txt") || ends_with(path, ".txt.lz4"))
+        return SOURCE_TEXT;
     return SOURCE_RAW;
 }
 
@@ -31,6 +34,8 @@ int source_format_parse(const char *name)
         return SOURCE_NPY;
     if (strcmp(name, "jsonl") == 0)
         return SOURCE_JSONL;
+    if (strcmp(name, "text") == 0)
+        return SOURCE_TEXT;
     return -1;
 }
 
@@ -51,7 +56,7 @@ int token_source_open(int format, const source_config *cfg, token_source *src, g
     memset(src, 0, sizeof *src);
     if ((format = source_format_resolve(format, cfg->paths, cfg->n_paths, err)) < 0)
         return -1;
-    if (format != SOURCE_JSONL)
+    if (format == SOURCE_RAW || format == SOURCE_NPY)
         for (size_t i = 0; i < cfg->n_paths; i++)
             if (strcmp(cfg->paths[i], "-") == 0)
                 return gm_fail(err, GM_EUSAGE, "%s token data cannot come from stdin (it is "
@@ -60,6 +65,7 @@ int token_source_open(int format, const source_config *cfg, token_source *src, g
     switch (format) {
     case SOURCE_RAW: return token_file_source_open(cfg, src, err);
     case SOURCE_NPY: return npy_source_open(cfg, src, err);
+    case SOURCE_TEXT: return text_source_open(cfg, src, err);
     default: return jsonl_source_open(cfg, src, err);
     }
 }

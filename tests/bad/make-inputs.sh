@@ -66,6 +66,31 @@ for i, line in enumerate(sys.stdin):
     print(json.dumps(r))" | "$BIN/dump" --from-json -o short-router-mean.mpk
 # checkpoint 2 lacks sample c
 "$BIN/dump" paths2.mpk | grep -v '"id":"c"' | "$BIN/dump" --from-json -o paths2-missing.mpk
+# tokenizers (common/tokenizer_*.c): a valid small one, then one thing broken in each copy
+$PY "$ROOT/tests/reference/make_tokenizers.py" toks >/dev/null
+cp toks/olmo.json tok-ok.json
+mkdir -p tok-folder && cp toks/qwen2.json tok-folder/tokenizer.json
+tokedit() { # tokedit OUT 'python statement on t'
+  $PY - "$1" "$2" <<'PY'
+import json, sys
+t = json.load(open("toks/olmo.json"))
+exec(sys.argv[2])
+json.dump(t, open(sys.argv[1], "w"))
+PY
+}
+tokedit tok-wordpiece.json 't["model"]["type"] = "WordPiece"'
+tokedit tok-lowercase.json 't["normalizer"] = {"type": "Lowercase"}'
+tokedit tok-whitespace.json 't["pre_tokenizer"] = {"type": "Whitespace"}'
+tokedit tok-bad-merge.json 't["model"]["merges"].append(["Ġth", "nosuchtoken"])'
+tokedit tok-dropout.json 't["model"]["dropout"] = 0.1'
+tokedit tok-single-word.json 't["added_tokens"][0]["single_word"] = True'
+tokedit tok-invert.json 't["pre_tokenizer"] = {"type": "Split", "pattern": {"Regex": " "}, "behavior": "Isolated", "invert": True}'
+tokedit tok-bad-regex.json 't["pre_tokenizer"] = {"type": "Split", "pattern": {"Regex": "(unclosed"}, "behavior": "Isolated", "invert": False}'
+tokedit tok-dup-id.json 't["model"]["vocab"]["zzz"] = 5'
+printf '{"model": ' >tok-truncated.json
+printf 'fine text\nbad \xff byte here\n' >bad-utf8.txt
+printf '{"text": "fine"}\n{"text": 42}\n' >text-not-string.jsonl
+printf '{"text": "fine"}\n{"text": ""}\n' >text-empty.jsonl
 # JSON Lines and .npy token data
 printf '{"id":"a","tokens":[1,2]}\n{"id":"b","tokens":[1,"x"]}\n' >bad-token.jsonl
 printf '{"id":"a","tokens":[1,2]}\n{"id":"a","tokens":[3]}\n' >repeated-id.jsonl

@@ -11,7 +11,7 @@ cd "$ROOT"
 BUILD=$(dirname "$TOOLS")            # build/rel or build/san
 LIB=$BUILD/libgrokmon.a
 CC=${CC:-cc}
-PKG="msgpack liblz4 openblas jansson"
+PKG="msgpack liblz4 openblas jansson libpcre2-8 libutf8proc"
 FLAGS=(-std=c11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -pthread -D_GNU_SOURCE
        -Icommon -Istages/reader $(pkg-config --cflags $PKG))
 case "$BUILD" in

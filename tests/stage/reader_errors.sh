@@ -94,7 +94,7 @@ check "--vocab-size checks only the kept tokens" "$R" --vocab-size 50304 --max-t
 
 # JSON Lines
 case_ "invalid JSON" 1 "bad_json.jsonl:2: invalid JSON" "bad_json.jsonl"
-case_ "no tokens" 1 "no_tokens.jsonl:1: no \"tokens\" or \"input_ids\" array" "no_tokens.jsonl"
+case_ "text without a tokenizer" 1 "no_tokens.jsonl:1: text but no token ids: tokenize it with --tokenizer" "no_tokens.jsonl"
 case_ "not an object" 1 "not_obj.jsonl:1: not a JSON object" "not_obj.jsonl"
 case_ "negative token" 1 "neg.jsonl:1: tokens[1] = -2 is not a token id" "neg.jsonl"
 case_ "token above 2^32-1" 1 "big.jsonl:1: tokens[1] = 4294967296 is not a token id" "big.jsonl"
@@ -141,7 +141,7 @@ case_ "--seq-len not a number" 2 "--seq-len wants an integer, got 'x'" "--dtype 
 case_ "raw without --dtype" 2 "raw token files need --dtype (u16 or u32) and --seq-len" "--seq-len 8 ok.bin"
 case_ "raw without --seq-len" 2 "raw token files need --dtype" "--dtype u16 ok.bin"
 case_ "--dtype unknown" 2 "--dtype 'u8': expected u16 or u32" "--dtype u8 --seq-len 8 ok.bin"
-case_ "--format unknown" 2 "--format 'csv': expected raw, npy or jsonl" "--format csv ok.bin"
+case_ "--format unknown" 2 "--format 'csv': expected raw, npy, jsonl or text" "--format csv ok.bin"
 case_ "raw from stdin" 2 "raw token data cannot come from stdin" "--format raw $RAW - < ok.bin"
 case_ ".npy from stdin" 2 ".npy token data cannot come from stdin" "--format npy - < ok.npy"
 case_ "mixed formats" 2 "ok.npy and d.jsonl are of different formats" "ok.npy d.jsonl"

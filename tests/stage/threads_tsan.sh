@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 CLANG=${FUZZ_CC:-clang}
-PKG="msgpack liblz4 openblas jansson"
+PKG="msgpack liblz4 openblas jansson libpcre2-8 libutf8proc"
 OUT=build/tsan
 mkdir -p "$OUT"
 FLAGS=(-std=c11 -O1 -g -fsanitize=thread -Wall -Wextra -Werror -Wno-unused-parameter -pthread
