@@ -33,6 +33,12 @@ static inline int fuzz_file(const uint8_t *data, size_t size, char *path, size_t
         }
         done += (size_t)w;
     }
+    /* the stages open /proc/self/fd/N by duplicating the descriptor (a shell's
+     * <(...)), so they share its offset: rewind, or every read sees the end */
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        close(fd);
+        return -1;
+    }
     snprintf(path, cap, "/proc/self/fd/%d", fd);
     return fd;
 }
