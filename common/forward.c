@@ -47,6 +47,7 @@ forward *forward_create(const model *m, const forward_opts *opts, gm_error *err)
     }
     f->m = m;
     f->o = *opts;
+    f->threads = opts->threads; /* the count runtime_start gave OpenBLAS */
     int64_t D = c->D, Dkv = c->H_kv * c->Dh;
     /* lm_head rows per block: about 8M floats of widened weights */
     f->Vb = ((int64_t)8 << 20) / D;
@@ -192,10 +193,9 @@ static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *e
                            (long long)T);
         }
     }
-    /* one query block of attention scores per attention thread: [FW_ATTN_BLOCK, Tmax] */
-    f->threads = f->o.threads;
     if (reserve_expert_threads(f, T, err))
         return -1;
+    /* one query block of attention scores per attention thread: [FW_ATTN_BLOCK, Tmax] */
     f->scores_per_thread = FW_ATTN_BLOCK * Tmax;
     int64_t need = f->threads * f->scores_per_thread;
     if (need > f->cap_scores) {

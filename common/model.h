@@ -11,8 +11,10 @@
  * H heads, Dh head width, E experts, K experts per token, L layers, F expert
  * width, V vocabulary. Layouts are the file's: [out, in] row-major.
  *
- * Families: model_type "olmoe" now. Another family (Mixtral, Qwen-MoE) adds a
- * router/expert variant (see model_family) rather than a new loader. */
+ * Families: model_type "olmoe" now. Another family (Mixtral, Qwen-MoE) adds
+ * its config fields (model_config.h), a tensors_bind_* function in model.c
+ * and its blocks beside the forward pass's, not a new loader
+ * (DEVELOPERS.md "Adding a model family"). */
 #ifndef GM_MODEL_H
 #define GM_MODEL_H
 
