@@ -5,10 +5,7 @@
  * in common/forward.c. Other record types pass through unchanged, in order.
  * Spec: olmoe.md "Forward pass"; method.md steps 1-2. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "forward.h"
