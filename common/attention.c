@@ -8,13 +8,17 @@
  * too thin (K = Dh) for OpenBLAS to split well, and the softmax between them
  * would otherwise run on one core.
  * Spec: olmoe.md "Forward pass" step 2 (attention part). */
+#include "attention.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
-#include "forward_impl.h"
+#include "forward_ctx.h"
 #include "gemm.h"
+#include "runtime.h"
+#include "tensor.h"
 #include "vecmath.h"
 
 enum { BQ = FW_ATTN_BLOCK }; /* query rows per attention block */
@@ -113,7 +117,7 @@ static void attend_all(forward *f)
     attn_thread th[MAX_THREADS];
     pthread_t id[MAX_THREADS];
     int started = 0;
-    gemm_set_threads(1);
+    int blas_threads = blas_single_begin(); /* our threads share the work */
     for (int i = 1; i < n; i++) {
         th[i] = (attn_thread){&share, f->scores + i * f->scores_per_thread};
         if (pthread_create(&id[i], NULL, attend_worker, &th[i]) != 0)
@@ -124,7 +128,7 @@ static void attend_all(forward *f)
     attend_worker(&th[0]);
     for (int i = 1; i <= started; i++)
         pthread_join(id[i], NULL);
-    gemm_set_threads(f->threads);
+    blas_single_end(blas_threads);
 }
 
 void fw_attention(forward *f, int64_t l)

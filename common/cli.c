@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "record.h"
 
 void cli_init_signals(void)
@@ -297,20 +297,13 @@ void cli_pack_options(msgpack_packer *pk, const void *ctx)
     }
 }
 
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 void cli_progress_start(cli_progress *p, const char *what, uint64_t total, int force)
 {
     memset(p, 0, sizeof *p);
     p->enabled = force || isatty(STDERR_FILENO);
     p->what = what;
     p->total = total;
-    p->start = p->last = cli_now();
+    p->start = p->last = clock_now();
 }
 
 static void progress_print(cli_progress *p, double now, const char *end)
@@ -331,7 +324,7 @@ void cli_progress_update(cli_progress *p, uint64_t done)
     p->done = done;
     if (!p->enabled)
         return;
-    double now = cli_now();
+    double now = clock_now();
     if (now - p->last < 0.25)
         return;
     p->last = now;
@@ -341,5 +334,5 @@ void cli_progress_update(cli_progress *p, uint64_t done)
 void cli_progress_finish(cli_progress *p)
 {
     if (p->enabled)
-        progress_print(p, cli_now(), "\n");
+        progress_print(p, clock_now(), "\n");
 }

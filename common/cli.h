@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "runtime.h"
 
 #define GM_VERSION "0.1.0"
 
@@ -82,11 +83,6 @@ void cli_progress_start(cli_progress *p, const char *what, uint64_t total, int f
 void cli_progress_update(cli_progress *p, uint64_t done);
 void cli_progress_finish(cli_progress *p);
 
-/* Seconds on a monotonic clock. */
-double cli_now(void);
-
-
-
 /* Table entries every stage shares (put them in its option table). */
 #define CLI_OPT_OUTPUT(dest) \
     {"output", 'o', CLI_STRING, (dest), "FILE", "write to FILE (atomically; a .lz4 name compresses) instead of stdout", 0, 0, 1}
@@ -94,7 +90,9 @@ double cli_now(void);
     {"compress", 'z', CLI_FLAG, (dest), NULL, "compress the output with LZ4 frames", 0, 0, 1}
 #define CLI_OPT_PROGRESS(dest) \
     {"progress", 0, CLI_FLAG, (dest), NULL, "show progress on stderr even when it is not a terminal", 0, 0, 1}
-#define CLI_OPT_THREADS(dest) \
-    {"threads", 0, CLI_INT, (dest), "N", "worker threads", 1, 1024, 1}
+/* --threads N (-j N): an int64_t the stage hands to runtime_start, which
+ * resolves 0 to all CPUs; `what` says what the threads do. */
+#define CLI_OPT_THREADS(dest, what) \
+    {"threads", 'j', CLI_INT, (dest), "N", what " (0: all CPUs)", 0, RUNTIME_THREADS_MAX, 1}
 #define CLI_OPT_END {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0, 0, 0}
 #endif

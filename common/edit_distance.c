@@ -10,7 +10,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "runtime.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -77,17 +78,11 @@ int edit_kernel_select(edit_kernel k)
     return 0;
 }
 
-static int reference_mode(void)
-{
-    const char *v = getenv("GM_REFERENCE");
-    return v && *v && strcmp(v, "0") != 0;
-}
-
 edit_kernel edit_kernel_current(void)
 {
     if (kernel_selected != EDIT_KERNEL_AUTO)
         return kernel_selected;
-    if (reference_mode())
+    if (runtime_reference())
         return EDIT_KERNEL_DP;
     if (edit_kernel_available(EDIT_KERNEL_AVX512))
         return EDIT_KERNEL_AVX512;
@@ -727,10 +722,7 @@ static int job_run(pairs_job *job, int threads, size_t units, uint64_t *sum, gm_
 {
     if (threads < 0)
         return gm_fail(err, GM_EUSAGE, "edit distance: thread count %d is negative", threads);
-    if (threads == 0) {
-        long online = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = online > 0 ? (int)online : 1;
-    }
+    threads = runtime_threads(threads);
     if ((size_t)threads > units)
         threads = units ? (int)units : 1;
     atomic_init(&job->next, 0);

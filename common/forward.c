@@ -1,116 +1,23 @@
 /* forward.c: the OLMoE forward pass driver: embedding, the layer loop
  * (attention.c, moe.c), final RMSNorm, lm_head in row blocks over V with a
- * running logsumexp for the per-token NLL, and the per-sample outputs. Also the
- * weight access shared by the layers (widen per tensor, release after use).
- * It does not parse checkpoints (model.c) or records (the stage).
+ * running logsumexp for the per-token NLL, and the per-sample outputs. The
+ * helpers the blocks share are forward_ctx.c. It does not parse checkpoints
+ * (model.c) or records (the stage).
  * Spec: olmoe.md "Forward pass" steps 1-4; docs/records.md `trace`. */
-#include "forward_impl.h"
+#include "forward.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "attention.h"
+#include "clock.h"
+#include "forward_ctx.h"
 #include "gemm.h"
+#include "moe.h"
+#include "tensor.h"
 #include "vecmath.h"
-
-double fw_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* ---- weights ----------------------------------------------------------- */
-
-const float *fw_weights_timed(const gm_tensor *t, int64_t first, int64_t n, float *buf,
-                              double *t_widen)
-{
-    if (t->dtype == GM_F32) {
-        const float *p = (const float *)t->data + first;
-        if (((uintptr_t)p & 3u) == 0)
-            return p;
-    }
-    double t0 = fw_now();
-    /* one thread: OpenBLAS's workers spin between calls, and a second widening
-     * thread measured slower than one on 2 cores */
-    tensor_widen(t, first, n, buf);
-    *t_widen += fw_now() - t0;
-    return buf;
-}
-
-const float *fw_weights(forward *f, const gm_tensor *t, int64_t first, int64_t n, float *buf)
-{
-    return fw_weights_timed(t, first, n, buf, &f->st.t_widen);
-}
-
-void fw_release(forward *f, const gm_tensor *t)
-{
-    /* model.h: tensors are read-only file mappings, so dropping their pages
-     * loses nothing (they come back from the page cache on the next touch). */
-    if (!f->o.release_weights || !t->data)
-        return;
-    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = (uintptr_t)t->data;
-    uintptr_t b = a + (uintptr_t)t->numel * dtype_size(t->dtype);
-    a = (a + pg - 1) & ~(pg - 1);
-    b &= ~(pg - 1);
-    if (b > a)
-        madvise((void *)a, b - a, MADV_DONTNEED);
-}
-
-/* ---- kernels ----------------------------------------------------------- */
-
-/* y = w * x / sqrt(mean(x^2) + eps), row by row; rows of n at stride ld. */
-void fw_rmsnorm(const float *x, const float *w, int64_t T, int64_t n, double eps,
-                float *y, int64_t ld)
-{
-    for (int64_t t = 0; t < T; t++) {
-        const float *xr = x + t * ld;
-        float *yr = y + t * ld;
-        double ss = 0.0;
-        for (int64_t i = 0; i < n; i++)
-            ss += (double)xr[i] * xr[i];
-        float r = (float)(1.0 / sqrt(ss / (double)n + eps));
-        for (int64_t i = 0; i < n; i++)
-            yr[i] = w[i] * (xr[i] * r);
-    }
-}
-
-/* ---- finiteness ---------------------------------------------------------- */
-
-/* "sample \"ID\"" or "sample N of the batch", for messages. */
-static void sample_label(const forward_sample *s, size_t i, char *buf, size_t cap)
-{
-    if (s[i].name)
-        snprintf(buf, cap, "sample \"%s\"", s[i].name);
-    else
-        snprintf(buf, cap, "sample %zu of the batch", i);
-}
-
-static const char *nonfinite_name(double v)
-{
-    return isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
-}
-
-int fw_check_finite(const forward *f, const forward_sample *s, const float *x, int64_t t0,
-                    int64_t T, int64_t n, int64_t col0, const char *what, const char *col,
-                    gm_error *err)
-{
-    int64_t i = vec_first_nonfinite(x, T * n);
-    if (i < 0)
-        return 0;
-    int64_t t = t0 + i / n;
-    size_t sg = (size_t)f->seg_of[t];
-    char who[200];
-    sample_label(s, sg, who, sizeof who);
-    return gm_fail(err, GM_EDATA, "%s, token %lld: %s of %s %lld is %s (model %s: a NaN or Inf "
-                   "in its weights, or an overflow)", who, (long long)f->pos[t], what, col,
-                   (long long)(col0 + i % n), nonfinite_name(x[i]), f->m->name);
-}
 
 /* ---- set-up ------------------------------------------------------------ */
 
@@ -129,6 +36,10 @@ forward *forward_create(const model *m, const forward_opts *opts, gm_error *err)
                 (long long)c->H, (long long)c->H_kv);
         return NULL;
     }
+    if (opts->threads < 1) {
+        gm_fail(err, GM_EUSAGE, "forward pass: %d threads, expected at least 1", opts->threads);
+        return NULL;
+    }
     forward *f = calloc(1, sizeof *f);
     if (!f) {
         gm_fail(err, GM_ENOMEM, "out of memory creating the forward pass");
@@ -136,6 +47,7 @@ forward *forward_create(const model *m, const forward_opts *opts, gm_error *err)
     }
     f->m = m;
     f->o = *opts;
+    f->threads = opts->threads; /* the count runtime_start gave OpenBLAS */
     int64_t D = c->D, Dkv = c->H_kv * c->Dh;
     /* lm_head rows per block: about 8M floats of widened weights */
     f->Vb = ((int64_t)8 << 20) / D;
@@ -281,10 +193,9 @@ static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *e
                            (long long)T);
         }
     }
-    /* one query block of attention scores per attention thread: [FW_ATTN_BLOCK, Tmax] */
-    f->threads = gemm_get_threads();
     if (reserve_expert_threads(f, T, err))
         return -1;
+    /* one query block of attention scores per attention thread: [FW_ATTN_BLOCK, Tmax] */
     f->scores_per_thread = FW_ATTN_BLOCK * Tmax;
     int64_t need = f->threads * f->scores_per_thread;
     if (need > f->cap_scores) {
@@ -414,18 +325,18 @@ static int lm_head_nll(forward *f, forward_sample *s, gm_error *err)
             tot += nll;
             if (check && !isfinite(s[i].token_nll[p])) {
                 char who[200];
-                sample_label(s, i, who, sizeof who);
+                fw_sample_label(s, i, who, sizeof who);
                 return gm_fail(err, GM_EDATA, "%s, token %lld: the NLL of the next token is %s "
                                "(model %s: an overflow)", who, (long long)p,
-                               nonfinite_name(s[i].token_nll[p]), f->m->name);
+                               fw_nonfinite_name(s[i].token_nll[p]), f->m->name);
             }
         }
         s[i].loss = T_i >= 2 ? tot / (double)(T_i - 1) : NAN;
         if (check && T_i >= 2 && !isfinite(s[i].loss)) {
             char who[200];
-            sample_label(s, i, who, sizeof who);
+            fw_sample_label(s, i, who, sizeof who);
             return gm_fail(err, GM_EDATA, "%s: the loss is %s (model %s: an overflow)", who,
-                           nonfinite_name(s[i].loss), f->m->name);
+                           fw_nonfinite_name(s[i].loss), f->m->name);
         }
     }
     return 0;
@@ -456,7 +367,7 @@ int forward_run(forward *f, forward_sample *s, size_t n, gm_error *err)
     const model *m = f->m;
     const model_config *c = &m->cfg;
     int64_t D = c->D;
-    double t_start = fw_now();
+    double t_start = clock_now();
     if (n == 0)
         return 0;
     int64_t *seg = malloc(2 * n * sizeof(int64_t));
@@ -503,21 +414,21 @@ int forward_run(forward *f, forward_sample *s, size_t n, gm_error *err)
         }
 
     /* 1. x = embed_tokens[ids]   [T, D] */
-    double t0 = fw_now();
+    double t0 = clock_now();
     for (size_t i = 0; i < n; i++)
         for (int64_t p = 0; p < s[i].T; p++)
             tensor_widen(&m->embed, (int64_t)s[i].tokens[p] * D, D, f->x + (seg[i] + p) * D);
     fw_release(f, &m->embed);
-    f->st.t_embed += fw_now() - t0;
+    f->st.t_embed += clock_now() - t0;
 
     /* 2. layers: x += attn(norm(x)); x += moe(norm(x)) */
     for (int64_t l = 0; l < c->L; l++) {
         const model_layer *ly = &m->layers[l];
-        t0 = fw_now();
+        t0 = clock_now();
         tensor_widen(&ly->attn_norm, 0, D, f->norm_w);
         fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
         fw_attention(f, l);
-        double t1 = fw_now();
+        double t1 = clock_now();
         f->st.t_attn += t1 - t0;
         tensor_widen(&ly->ffn_norm, 0, D, f->norm_w);
         fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
@@ -526,12 +437,12 @@ int forward_run(forward *f, forward_sample *s, size_t n, gm_error *err)
     }
 
     /* 3-4. h = norm(x); logits = h @ lm_head^T; loss_t = lse - logit[next] */
-    t0 = fw_now();
+    t0 = clock_now();
     tensor_widen(&m->final_norm, 0, D, f->norm_w);
     fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
     if (lm_head_nll(f, s, err))
         goto fail;
-    f->st.t_lm_head += fw_now() - t0;
+    f->st.t_lm_head += clock_now() - t0;
 
     for (size_t i = 0; i < n; i++)
         f->st.flops += forward_flops(c, s[i].T);
@@ -539,7 +450,7 @@ int forward_run(forward *f, forward_sample *s, size_t n, gm_error *err)
     f->st.samples += (int64_t)n;
     f->seg_start = f->seg_len = NULL;
     free(seg);
-    f->st.t_total += fw_now() - t_start;
+    f->st.t_total += clock_now() - t_start;
     return 0;
 fail:
     for (size_t i = 0; i < n; i++)

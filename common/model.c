@@ -1,14 +1,11 @@
 /* model.c: open a HF checkpoint folder (config.json plus model.safetensors or
  * the shards of model.safetensors.index.json), bind every tensor the config
- * implies and check its presence, dtype and shape before anything computes;
- * widen BF16/F16 blocks to f32. No forward pass here, and no copy of the
+ * implies and check its presence, dtype and shape before anything computes.
+ * No forward pass here, no dtype conversion (tensor.c), and no copy of the
  * weights: tensors point into the mapped files. Spec: olmoe.md "Files". */
 #include "model.h"
 
-#include <assert.h>
 #include <limits.h>
-#include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,143 +76,6 @@ int64_t checkpoint_step_from_name(const char *name)
         step = step * 10 + (*p - '0');
     }
     return *p == '\0' || *p == '-' ? step : -1;
-}
-
-/* ---- dtypes and widening ------------------------------------------------ */
-
-const char *dtype_name(gm_dtype d)
-{
-    switch (d) {
-    case GM_F32: return "F32";
-    case GM_BF16: return "BF16";
-    case GM_F16: return "F16";
-    }
-    return "?";
-}
-
-size_t dtype_size(gm_dtype d)
-{
-    return d == GM_F32 ? 4 : 2;
-}
-
-float bf16_to_f32(uint16_t h)
-{
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-/* IEEE half: 1 sign, 5 exponent (bias 15), 10 mantissa bits. */
-float f16_to_f32(uint16_t h)
-{
-    int sign = h >> 15, exp = (h >> 10) & 31, man = h & 1023;
-    float v;
-    if (exp == 0)
-        v = ldexpf((float)man, -24);            /* zero or subnormal */
-    else if (exp == 31)
-        v = man ? NAN : INFINITY;
-    else
-        v = ldexpf((float)(man | 1024), exp - 25);
-    if (exp == 31 && man) {                     /* keep the payload bits */
-        uint32_t u = (uint32_t)sign << 31 | 0x7f800000u | (uint32_t)man << 13;
-        memcpy(&v, &u, 4);
-        return v;
-    }
-    return sign ? -v : v;
-}
-
-static int widen_reference;
-static pthread_once_t widen_once = PTHREAD_ONCE_INIT;
-static void widen_init(void)
-{
-    const char *r = getenv("GM_REFERENCE");
-    widen_reference = r && r[0] && strcmp(r, "0") != 0;
-}
-
-/* Blocks of WIDEN_BLOCK elements with a constant trip count, so that the
- * compiler vectorizes them even at -O2 (GCC's very-cheap cost model). */
-#define WIDEN_BLOCK 16
-
-/* out[i] = float(bf16 in[i]): the bits shifted into the upper half. */
-static inline void bf16_block(const unsigned char *restrict in, int n, float *restrict out)
-{
-    for (int i = 0; i < n; i++) {
-        uint16_t h;
-        memcpy(&h, in + 2 * i, 2);
-        uint32_t u = (uint32_t)h << 16;
-        memcpy(out + i, &u, 4);
-    }
-}
-
-/* out[i] = float(f16 in[i]) without branches: move exponent and mantissa into
- * float position and rescale by 2^112 (exact, subnormals included), then
- * patch inf/nan and put the sign back. */
-static inline void f16_block(const unsigned char *restrict in, int n, float *restrict out)
-{
-    for (int i = 0; i < n; i++) {
-        uint16_t h;
-        memcpy(&h, in + 2 * i, 2);
-        uint32_t em = h & 0x7fffu, sign = (uint32_t)(h & 0x8000u) << 16;
-        uint32_t u = em << 13;
-        float f;
-        memcpy(&f, &u, 4);
-        f *= 0x1p112f;
-        memcpy(&u, &f, 4);
-        uint32_t special = (em << 13) | 0x7f800000u;
-        u = em >= 0x7c00u ? special : u;
-        u |= sign;
-        memcpy(out + i, &u, 4);
-    }
-}
-
-static void widen_bf16(const unsigned char *restrict in, int64_t n, float *restrict out)
-{
-    int64_t i = 0;
-    for (; i + WIDEN_BLOCK <= n; i += WIDEN_BLOCK)
-        bf16_block(in + 2 * i, WIDEN_BLOCK, out + i);
-    bf16_block(in + 2 * i, (int)(n - i), out + i);
-}
-
-static void widen_f16(const unsigned char *restrict in, int64_t n, float *restrict out)
-{
-    int64_t i = 0;
-    for (; i + WIDEN_BLOCK <= n; i += WIDEN_BLOCK)
-        f16_block(in + 2 * i, WIDEN_BLOCK, out + i);
-    f16_block(in + 2 * i, (int)(n - i), out + i);
-}
-
-void tensor_widen(const gm_tensor *t, int64_t first, int64_t n, float *out)
-{
-    assert(first >= 0 && n >= 0 && first + n <= t->numel);
-    pthread_once(&widen_once, widen_init);
-    const unsigned char *in = (const unsigned char *)t->data + (size_t)first * dtype_size(t->dtype);
-    switch (t->dtype) {
-    case GM_F32:
-        memcpy(out, in, (size_t)n * 4);
-        return;
-    case GM_BF16:
-        if (widen_reference)
-            for (int64_t i = 0; i < n; i++)
-                out[i] = bf16_to_f32((uint16_t)(in[2 * i] | in[2 * i + 1] << 8));
-        else
-            widen_bf16(in, n, out);
-        return;
-    case GM_F16:
-        if (widen_reference)
-            for (int64_t i = 0; i < n; i++)
-                out[i] = f16_to_f32((uint16_t)(in[2 * i] | in[2 * i + 1] << 8));
-        else
-            widen_f16(in, n, out);
-        return;
-    }
-}
-
-const float *tensor_as_f32(const gm_tensor *t)
-{
-    if (t->dtype != GM_F32 || ((uintptr_t)t->data & 3) != 0)
-        return NULL;
-    return t->data;
 }
 
 /* ---- finding and checking tensors --------------------------------------- */

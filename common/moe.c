@@ -5,13 +5,17 @@
  * x[t] += sum_k w_k * down_k(silu(gate_k h) * up_k h). Records the router
  * outputs per sample. No shared expert, no capacity limit, no token dropping.
  * Spec: olmoe.md "Forward pass" step 2 (router and experts). */
+#include "moe.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "forward_impl.h"
+#include "clock.h"
+#include "forward_ctx.h"
 #include "gemm.h"
+#include "runtime.h"
 #include "vecmath.h"
 
 /* ids[K] = the K largest of p[E], descending; ties: lower index first. */
@@ -225,7 +229,7 @@ static void run_experts(forward *f, const model_layer *ly)
         fw_expert_scratch *sc = i == 0 ? &f->ex0 : &f->ex[i - 1];
         th[i] = (expert_thread){f, ly, sc, i == 0 ? f->x : sc->acc, owner, i};
     }
-    gemm_set_threads(1);
+    int blas_threads = blas_single_begin(); /* our threads share the work */
     int started = 0;
     for (int i = 1; i < n; i++) {
         if (pthread_create(&id[i], NULL, expert_worker, &th[i]) != 0)
@@ -238,7 +242,7 @@ static void run_experts(forward *f, const model_layer *ly)
     expert_worker(&th[0]);
     for (int i = 1; i <= started; i++)
         pthread_join(id[i], NULL);
-    gemm_set_threads(f->threads);
+    blas_single_end(blas_threads);
     int64_t TD = f->Tall * c->D;
     for (int i = 1; i < n; i++)
         vec_axpy(f->x, th[i].sc->acc, TD, 1.0f);
@@ -250,12 +254,12 @@ static void run_experts(forward *f, const model_layer *ly)
 
 int fw_moe(forward *f, int64_t l, forward_sample *s, gm_error *err)
 {
-    double t0 = fw_now();
+    double t0 = clock_now();
     if (route(f, l, s, err))
         return -1;
-    double t1 = fw_now();
+    double t1 = clock_now();
     f->st.t_router += t1 - t0;
     run_experts(f, &f->m->layers[l]);
-    f->st.t_experts += fw_now() - t1;
+    f->st.t_experts += clock_now() - t1;
     return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "edit_distance.h"
 #include "rng.h"
+#include "runtime.h"
 
 /* ---- random numbers: common/rng.h's splitmix64 ---- */
 
@@ -340,10 +341,7 @@ int pair_stats_binned(const pair_strings *ps, const size_t *label, size_t G, int
 {
     if (threads < 0)
         return gm_fail(err, GM_EUSAGE, "threads must be >= 0, got %d", threads);
-    if (threads == 0) {
-        long online = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = online > 0 ? (int)online : 1;
-    }
+    threads = runtime_threads(threads);
     if ((size_t)threads > ps->n / 2 + 1)
         threads = (int)(ps->n / 2 + 1);
     size_t gg = G * G, per = gg * (1 + ps->L);

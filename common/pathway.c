@@ -1,8 +1,9 @@
 /* pathway.c: pathway strings, routing-embedding cosines, consistency C/S and
  * routing entropy for one sample (method.md "Per checkpoint, per sample i",
  * steps 3-5). Works on a token-averaged router distribution g [L, E] already in
- * memory; it does not parse records. The embedding product has an OpenBLAS
- * path and a plain-loop reference (GM_REFERENCE=1). */
+ * memory; it does not parse records or open checkpoints (pathway-encode's
+ * router.c loads the matrices). The embedding product has an OpenBLAS path and
+ * a plain-loop reference (GM_REFERENCE=1). */
 #include "pathway.h"
 
 #include <cblas.h>
@@ -11,20 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vecmath.h"
-
-static int use_reference = -1; /* -1: not yet read from the environment */
-
-void pathway_use_reference(int on) { use_reference = on ? 1 : 0; }
-
-int pathway_is_reference(void)
-{
-    if (use_reference < 0) {
-        const char *v = getenv("GM_REFERENCE");
-        use_reference = (v && *v && strcmp(v, "0") != 0) ? 1 : 0;
-    }
-    return use_reference;
-}
+#include "runtime.h"
 
 size_t pathway_layer_rank(const float *g, int64_t E, double limit, uint16_t *order)
 {
@@ -193,56 +181,6 @@ void pathway_consistency(const double *cos, int64_t L, double *c, double *s)
     *s = 1.0 - *c;
 }
 
-pathway_router *pathway_router_load(const model *m, gm_error *err)
-{
-    int64_t L = m->cfg.L, E = m->cfg.E, D = m->cfg.D;
-    if (E < 1 || E > 65535)
-        return gm_fail(err, GM_EDATA, "%s: %lld experts; pathway strings support 1..65535",
-                       m->dir, (long long)E), NULL;
-    pathway_router *r = calloc(1, sizeof *r);
-    float *row = malloc((size_t)D * sizeof *row);
-    if (r)
-        r->w = malloc((size_t)L * (size_t)E * (size_t)D * sizeof *r->w);
-    if (!r || !row || !r->w) {
-        free(row);
-        pathway_router_free(r);
-        return gm_fail(err, GM_ENOMEM, "out of memory for the router matrices of %s (%lld x %lld x %lld)",
-                       m->dir, (long long)L, (long long)E, (long long)D), NULL;
-    }
-    r->L = L;
-    r->E = E;
-    r->D = D;
-    for (int64_t l = 0; l < L; l++) {
-        const gm_tensor *t = &m->layers[l].router; /* [E, D] */
-        for (int64_t k = 0; k < E; k++) {
-            tensor_widen(t, k * D, D, row);
-            int64_t bad = vec_first_nonfinite(row, D);
-            if (bad >= 0) {
-                gm_fail(err, GM_EDATA, "%s: tensor %s holds %s at [%lld, %lld]: router weights "
-                        "must be finite", m->dir, t->name,
-                        isnan(row[bad]) ? "NaN" : row[bad] > 0 ? "+Inf" : "-Inf", (long long)k,
-                        (long long)bad);
-                free(row);
-                pathway_router_free(r);
-                return NULL;
-            }
-            double *dst = r->w + (l * E + k) * D;
-            for (int64_t d = 0; d < D; d++)
-                dst[d] = (double)row[d];
-        }
-    }
-    free(row);
-    return r;
-}
-
-void pathway_router_free(pathway_router *r)
-{
-    if (!r)
-        return;
-    free(r->w);
-    free(r);
-}
-
 /* e [D] = W_l^T g_l, W_l [E, D], g_l [E] */
 static void embedding(const pathway_router *r, int64_t l, const float *gl, double *e, double *gd)
 {
@@ -250,7 +188,7 @@ static void embedding(const pathway_router *r, int64_t l, const float *gl, doubl
     const double *w = r->w + l * E * D; /* [E, D] */
     for (int64_t k = 0; k < E; k++)
         gd[k] = (double)gl[k];
-    if (pathway_is_reference()) {
+    if (runtime_reference()) {
         for (int64_t d = 0; d < D; d++)
             e[d] = 0.0;
         for (int64_t k = 0; k < E; k++)

@@ -2,8 +2,9 @@
  * sample i", steps 3-5: the pathway string, per-layer expert counts, the routing
  * embeddings e_l = W_l^T g_l and their consecutive-layer cosines, the
  * consistency C and S = 1 - C, and the mean routing entropy.
- * It does not read records or checkpoints' other tensors; the router matrices
- * come in through pathway_router_load (model.h). Nothing here prints or exits. */
+ * It does not read records or checkpoints: the router matrices come in as a
+ * pathway_router, which pathway-encode loads (stages/pathway-encode/router.h).
+ * Nothing here prints or exits. */
 #ifndef GM_PATHWAY_H
 #define GM_PATHWAY_H
 
@@ -11,7 +12,6 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "model.h"
 
 /* Rank the experts of one layer by weight g [E], descending, ties: lower
  * index first; order [E] receives the ranked expert ids. Returns how many are
@@ -55,24 +55,16 @@ void pathway_consistency(const double *cos, int64_t L, double *c, double *s);
 int pathway_symbols(const char *path, int64_t L, int64_t E, int experts, uint16_t *sym,
                     size_t *n, size_t *start, size_t *len, gm_error *err);
 
-/* The router matrices of a checkpoint, widened to double once. */
+/* The router matrices of a checkpoint, widened to double once (finite). */
 typedef struct pathway_router {
     int64_t L, E, D;
     double *w;          /* [L, E, D]  W_l = mlp.gate.weight of layer l */
 } pathway_router;
 
-/* NULL with err (GM_EDATA) naming the tensor and element when a router
- * weight is NaN or Inf. */
-pathway_router *pathway_router_load(const model *m, gm_error *err);
-void pathway_router_free(pathway_router *r); /* accepts NULL */
-
 /* cos [L-1]: c_l = cos(e_l, e_{l+1}), e_l = W_l^T g_l  (e: [D] per layer),
  * e = torch.einsum("le,led->ld", g, W). A zero-norm embedding gives c_l = 0.
  * scratch holds 2 * D + E doubles. OpenBLAS dgemv, or the plain loop when
- * GM_REFERENCE=1 is in the environment (or pathway_use_reference(1)). */
+ * GM_REFERENCE=1 (runtime_reference). */
 void pathway_cosines(const pathway_router *r, const float *g, double *cos, double *scratch);
-
-void pathway_use_reference(int on);
-int pathway_is_reference(void);
 
 #endif

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "input.h"
-#include "model.h"
+#include "tensor.h"
 
 /* Every dtype the format defines; only three are computed with (gm_dtype). */
 static const struct {

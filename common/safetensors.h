@@ -19,7 +19,7 @@
 typedef struct st_tensor {
     char *name;
     char dtype_name[12];  /* as in the file: "BF16", "F32", "I64", ... */
-    int dtype;            /* gm_dtype (model.h) when F32/BF16/F16, else -1 */
+    int dtype;            /* gm_dtype (tensor.h) when F32/BF16/F16, else -1 */
     int elem_size;        /* bytes per element */
     int ndim;
     int64_t shape[ST_MAX_DIMS];

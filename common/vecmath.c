@@ -8,7 +8,7 @@
 
 #include <math.h>
 
-#include "gemm.h"
+#include "runtime.h"
 
 #ifdef __AVX512F__
 #include <immintrin.h>
@@ -53,7 +53,7 @@ float vec_exp1(float x)
 float vec_max(const float *x, int64_t n)
 {
 #ifdef __AVX512F__
-    if (!gemm_is_reference()) {
+    if (!runtime_reference()) {
         __m512 m = _mm512_set1_ps(-INFINITY);
         __mmask16 nan = 0;
         for (int64_t i = 0; i < n; i += 16) {
@@ -77,7 +77,7 @@ float vec_max(const float *x, int64_t n)
 int64_t vec_first_nonfinite(const float *x, int64_t n)
 {
 #ifdef __AVX512F__
-    if (!gemm_is_reference()) {
+    if (!runtime_reference()) {
         /* v - v is 0 for a finite v and NaN for NaN and +-Inf */
         for (int64_t i = 0; i < n; i += 16) {
             __mmask16 k = tail_mask(n - i);
@@ -98,7 +98,7 @@ int64_t vec_first_nonfinite(const float *x, int64_t n)
 double vec_exp_sum(float *x, int64_t n, float scale, float shift)
 {
 #ifdef __AVX512F__
-    if (!gemm_is_reference()) {
+    if (!runtime_reference()) {
         __m512 acc = _mm512_setzero_ps(), vs = _mm512_set1_ps(scale), vh = _mm512_set1_ps(shift);
         double total = 0.0;
         int64_t i = 0, since = 0;
@@ -160,7 +160,7 @@ void vec_axpy(float *y, const float *x, int64_t n, float a)
 void vec_silu_mul(float *g, const float *u, int64_t n)
 {
 #ifdef __AVX512F__
-    if (!gemm_is_reference()) {
+    if (!runtime_reference()) {
         const __m512 one = _mm512_set1_ps(1.0f);
         for (int64_t i = 0; i < n; i += 16) {
             __mmask16 k = tail_mask(n - i);

@@ -2,7 +2,7 @@
  * GEMMs are fast (softmax exponentials over attention rows and the vocabulary,
  * SwiGLU, weighted accumulation), in AVX-512 where the compiler targets it and
  * as plain loops otherwise; the plain loops also serve as the reference
- * (GM_REFERENCE=1, via gemm_is_reference). f32 in, f32 out; no -ffast-math:
+ * (GM_REFERENCE=1, runtime_reference). f32 in, f32 out; no -ffast-math:
  * NaN and Inf propagate. Spec: olmoe.md "Forward pass", style.md 4. */
 #ifndef GM_VECMATH_H
 #define GM_VECMATH_H

@@ -13,6 +13,7 @@
 #include "json_in.h"
 #include "json_out.h"
 #include "record.h"
+#include "runtime.h"
 
 static const char *out_path;
 static int compress_out, from_json;
@@ -140,8 +141,10 @@ static int from_json_stream(const char *path, record_writer *w, int *wrote_any, 
 
 int main(int argc, char **argv)
 {
-    int first = cli_parse(&program, argc, argv);
     gm_error err = {0};
+    if (runtime_init(argc, argv, &err)) /* first: argv as given, GM_REFERENCE */
+        cli_die(program.name, &err);
+    int first = cli_parse(&program, argc, argv);
     int n_files = argc - first;
     char *stdin_only[] = {"-"};
     char **files = n_files ? argv + first : stdin_only;

@@ -13,8 +13,9 @@
 #include "cli.h"
 #include "groups.h"
 #include "record.h"
-#include "stage_io.h"
 #include "rows.h"
+#include "runtime.h"
+#include "stage_io.h"
 #include "study.h"
 
 #define NAME "metric-reduce"
@@ -69,7 +70,7 @@ static cli_option options[] = {
     {"seed", 0, CLI_INT, &seed, "N", "seed for --pairs and --wide-pairs sampling", 0, 9e15, 0},
     {"distance", 0, CLI_STRING, &distance, "chars|experts",
      "compare pathway strings character by character, or as expert-id symbols", 0, 0, 0},
-    {"threads", 0, CLI_INT, &threads, "N", "threads for the pairwise distances (0: all CPUs)", 0, 4096, 1},
+    CLI_OPT_THREADS(&threads, "threads for the pairwise distances"),
     {"membership", 0, CLI_STRING, &membership, "FILE",
      "take groups and losses from FILE (a --membership-only output); emit only the given "
      "checkpoints' metric records", 0, 0, 0},
@@ -116,6 +117,9 @@ static void calibration_warn(const study *st)
 
 int main(int argc, char **argv)
 {
+    gm_error err = {0};
+    if (runtime_init(argc, argv, &err)) /* first: argv as given, GM_REFERENCE */
+        cli_die(NAME, &err);
     int first = cli_parse(&program, argc, argv);
     double eps_all = NAN;
     if (eps_text) {
@@ -139,8 +143,11 @@ int main(int argc, char **argv)
         cli_usage_error(NAME, "--eps and --eps-domain do not apply with --membership (the file fixes the groups)");
     if (argc <= first)
         cli_usage_error(NAME, "no input: give the pathway files (use - for stdin)");
+    int n_threads;
+    runtime_opts rto = {.threads = threads};
+    if (runtime_start(&rto, &n_threads, &err) != 0)
+        cli_die(NAME, &err);
 
-    gm_error err = {0};
     study st;
     study_init(&st);
     stage_io io = {0};
@@ -197,7 +204,7 @@ int main(int argc, char **argv)
     if (!membership_only) {
         rows_opts ro = {.experts = experts, .pairs = (uint64_t)pairs, .seed = (uint64_t)seed,
                         .wide_pairs = (uint64_t)wide_pairs, .no_wide = no_wide,
-                        .threads = (int)threads, .ma_window = ma_window};
+                        .threads = n_threads, .ma_window = ma_window};
         cli_progress prog;
         cli_progress_start(&prog, "checkpoints", st.n_ckpts, progress);
         for (size_t k = 0; k < st.n_ckpts; k++) {

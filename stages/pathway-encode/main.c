@@ -1,7 +1,8 @@
 /* pathway-encode: `trace` records in, one `pathway` record per trace out
  * (docs/records.md), using the router matrices of the checkpoint given with
  * --model. Options, wiring and the record loop only: the per-record work is in
- * encode.c, the quantities in common/pathway.c. Other record types pass
+ * encode.c, the router matrices in router.c, the quantities in
+ * common/pathway.c. Other record types pass
  * through unchanged. Spec: method.md "Per checkpoint, per sample i". */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "model.h"
 #include "pathway.h"
 #include "record.h"
+#include "router.h"
+#include "runtime.h"
 #include "stage_io.h"
 
 #define NAME "pathway-encode"
@@ -50,6 +53,9 @@ static const cli_program program = {
 
 int main(int argc, char **argv)
 {
+    gm_error err = {0};
+    if (runtime_init(argc, argv, &err)) /* first: argv as given, GM_REFERENCE */
+        cli_die(NAME, &err);
     int first = cli_parse(&program, argc, argv);
     if (!model_dir)
         cli_usage_error(NAME, "--model DIR is required");
@@ -58,7 +64,6 @@ int main(int argc, char **argv)
     if (strcmp(weights, "softmax") != 0 && strcmp(weights, "topk") != 0)
         cli_usage_error(NAME, "--weights %s: expected softmax or topk", weights);
 
-    gm_error err = {0};
     model *m = NULL;
     pathway_router *router = NULL;
     encoder *enc = NULL;

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "reader.h"
 #include "record.h"
+#include "runtime.h"
 
 static const char *out_path, *format_name, *dtype_name, *domain = "unlabeled", *source_name;
 static const char *range_spec, *indices_path, *global_indices_path;
@@ -205,8 +206,10 @@ static int write_sample(record_writer *w, const sample_view *v, int64_t index,
 
 int main(int argc, char **argv)
 {
-    int first = cli_parse(&program, argc, argv);
     gm_error err = {0};
+    if (runtime_init(argc, argv, &err)) /* first: argv as given, GM_REFERENCE */
+        cli_die(program.name, &err);
+    int first = cli_parse(&program, argc, argv);
     for (int i = first; i < argc; i++) { /* positionals join --input, so the header records them */
         const char **grown = realloc(inputs.items, (size_t)(inputs.n + 1) * sizeof *grown);
         if (!grown)

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "record.h"
 #include "report.h"
+#include "runtime.h"
 #include "story.h"
 
 static const char *out_path, *acc_path, *val_path, *html_path, *csv_dir;
@@ -86,6 +87,9 @@ static void value_table_load(value_table *t, const char *path, const char *const
 
 int main(int argc, char **argv)
 {
+    gm_error err = {0};
+    if (runtime_init(argc, argv, &err)) /* first: argv as given, GM_REFERENCE */
+        cli_die(program.name, &err);
     int first = cli_parse(&program, argc, argv);
     gm_error col_err = {0};
     if (acc_column && !acc_path)
@@ -116,7 +120,6 @@ int main(int argc, char **argv)
     if (csv_dir && !csv_dir[0])
         cli_usage_error(program.name, "--csv needs a directory name");
 
-    gm_error err = {0};
     study s = {0};
     study_read_inputs(&s, argc - first, argv + first);
 

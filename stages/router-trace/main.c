@@ -5,16 +5,13 @@
  * in common/forward.c. Other record types pass through unchanged, in order.
  * Spec: olmoe.md "Forward pass"; method.md steps 1-2. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "forward.h"
-#include "gemm.h"
 #include "model.h"
 #include "record.h"
+#include "runtime.h"
 #include "stage_io.h"
 #include "trace.h"
 
@@ -45,9 +42,8 @@ static cli_option options[] = {
      "add topk_ids and topk_weights [T, L, K] per token and layer", 0, 0, 0},
     {"emit-probs", 0, CLI_FLAG, &emit_probs, NULL,
      "add probs [T, L, E], the full per-token router softmax", 0, 0, 0},
-    {"threads", 'j', CLI_INT, &threads, "N",
-     "threads for OpenBLAS, attention heads and (up to 8) experts; a given N and --blas-core "
-     "repeat the same bits (0: all CPUs)", 0, 1024, 1},
+    CLI_OPT_THREADS(&threads, "threads for OpenBLAS, attention heads and (up to 8) experts; a "
+                              "given N and --blas-core repeat the same bits"),
     {"batch-tokens", 0, CLI_INT, &batch_tokens, "N",
      "run samples together, layer by layer, until a batch holds N tokens", 1, 1 << 24, 1},
     {"blas-core", 0, CLI_STRING, &blas_core, "NAME",
@@ -77,7 +73,7 @@ static const cli_program program = {
     .options = options,
 };
 
-static void print_stats(const forward *fw)
+static void print_stats(const forward *fw, int n_threads)
 {
     const forward_stats *s = forward_get_stats(fw);
     struct rusage ru;
@@ -86,34 +82,26 @@ static void print_stats(const forward *fw)
     fprintf(stderr,
             NAME ": stats: samples %lld tokens %lld seconds %.3f tokens_per_s %.1f gflops %.2f "
             "gflop_per_s %.2f attn_s %.3f router_s %.3f experts_s %.3f lm_head_s %.3f "
-            "widen_s %.3f peak_rss_mb %.1f blas %s threads %lld\n",
+            "widen_s %.3f peak_rss_mb %.1f blas %s threads %d\n",
             (long long)s->samples, (long long)s->tokens, s->t_total, (double)s->tokens / t,
             s->flops * 1e-9, s->flops * 1e-9 / t, s->t_attn, s->t_router, s->t_experts,
-            s->t_lm_head, s->t_widen, (double)ru.ru_maxrss / 1024.0, gemm_core_name(),
-            (long long)threads);
+            s->t_lm_head, s->t_widen, (double)ru.ru_maxrss / 1024.0, runtime_blas_core(),
+            n_threads);
 }
 
 int main(int argc, char **argv)
 {
-    /* cli_parse reorders argv; a re-exec for the OpenBLAS kernel needs it as given */
-    char **argv_given = malloc((size_t)(argc + 1) * sizeof *argv_given);
-    if (!argv_given) {
-        fprintf(stderr, NAME ": error: out of memory\n");
-        return GM_EXIT_FAIL;
-    }
-    memcpy(argv_given, argv, (size_t)(argc + 1) * sizeof *argv_given);
+    gm_error err = {0};
+    if (runtime_init(argc, argv, &err)) /* first: argv as given, GM_REFERENCE */
+        cli_die(NAME, &err);
     int first = cli_parse(&program, argc, argv);
     if (!model_dir)
         cli_usage_error(NAME, "--model DIR is required");
-    gm_error err = {0};
-    if (!gemm_is_reference() && gemm_setup_cpu(blas_core, argv_given, &err) != 0)
+    /* the OpenBLAS kernel (may re-execute this program) and the thread count */
+    int n_threads;
+    runtime_opts ro = {.threads = threads, .blas = 1, .blas_core = blas_core};
+    if (runtime_start(&ro, &n_threads, &err) != 0)
         cli_die(NAME, &err);
-    free(argv_given);
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? n : 1;
-    }
-    gemm_set_threads((int)threads);
 
     model *m = NULL;
     forward *fw = NULL;
@@ -123,7 +111,7 @@ int main(int argc, char **argv)
     if (!m)
         goto fail;
     forward_opts fo = {.emit_topk = emit_topk, .emit_probs = emit_probs,
-                       .release_weights = !keep_pages};
+                       .release_weights = !keep_pages, .threads = n_threads};
     fw = forward_create(m, &fo, &err);
     if (!fw)
         goto fail;
@@ -142,7 +130,7 @@ int main(int argc, char **argv)
     if (stage_io_close(&io, &err))
         goto fail;
     if (stats)
-        print_stats(fw);
+        print_stats(fw, n_threads);
     trace_batch_free(batch);
     forward_free(fw);
     model_close(m);

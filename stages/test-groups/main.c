@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "runtime.h"
 #include "textbuf.h"
 #include "test_groups.h"
 
@@ -116,6 +117,9 @@ static int write_pairs(csv_out *c, const test_results *r, const pairing *p, gm_e
 
 int main(int argc, char **argv)
 {
+    gm_error err = {0};
+    if (runtime_init(argc, argv, &err)) /* first: argv as given, GM_REFERENCE */
+        cli_die(NAME, &err);
     int first = cli_parse(&program, argc, argv);
     if (argc - first != 1)
         cli_usage_error(NAME, "expected one RESULTS.csv, got %d files", argc - first);
@@ -123,7 +127,6 @@ int main(int argc, char **argv)
         cli_usage_error(NAME, "--across-domains needs --similarity");
     stable_rule rule = {.min_accuracy = min_accuracy, .max_errors = max_errors};
 
-    gm_error err = {0};
     test_results res;
     pairing pairs = {0};
     gm_output *out = NULL;

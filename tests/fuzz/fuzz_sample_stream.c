@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gm_error err = {0};
     record_writer *w = NULL;
     trace_batch *batch = NULL;
-    forward_opts fo = {.emit_topk = opts & 1, .emit_probs = (opts >> 1) & 1};
+    forward_opts fo = {.emit_topk = opts & 1, .emit_probs = (opts >> 1) & 1, .threads = 1};
     forward *fw = forward_create(md, &fo, &err);
     FUZZ_ASSERT(fw);
     batch = trace_batch_create(fw, md, (opts & 4) ? 5 : -1, (opts & 8) ? 64 : 7, opts & 1,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "edit_distance.h"
 
 #define PROG "bench-distance"
@@ -163,7 +164,7 @@ static void *bench_worker(void *arg)
  * min_time seconds; returns pairs per second (0 on failure). */
 static double bench_run(bench *b, int threads, double min_time)
 {
-    double t0 = cli_now(), t;
+    double t0 = clock_now(), t;
     size_t reps = 0;
     do {
         atomic_store(&b->next, 0);
@@ -176,7 +177,7 @@ static double bench_run(bench *b, int threads, double min_time)
         for (int i = 0; i < started; i++)
             pthread_join(tid[i], NULL);
         reps++;
-        t = cli_now() - t0;
+        t = clock_now() - t0;
     } while (t < min_time);
     return atomic_load(&b->failed) ? 0 : (double)(reps * b->npairs) / t;
 }
@@ -185,13 +186,13 @@ static double bench_run(bench *b, int threads, double min_time)
 static double batch_run(const uint16_t *const *sym, const size_t *len, size_t n, int threads,
                         double min_time, double *sum, gm_error *err)
 {
-    double t0 = cli_now(), t;
+    double t0 = clock_now(), t;
     size_t reps = 0;
     do {
         if (edit_pairs_sum(sym, len, n, threads, sum, err) != 0)
             return 0;
         reps++;
-        t = cli_now() - t0;
+        t = clock_now() - t0;
     } while (t < min_time);
     return (double)reps * (double)(n * (n - 1) / 2) / t;
 }

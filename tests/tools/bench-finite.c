@@ -18,6 +18,7 @@
 
 #include "forward.h"
 #include "gemm.h"
+#include "runtime.h"
 #include "model.h"
 #include "vecmath.h"
 
@@ -49,7 +50,10 @@ static void die(const char *what, const gm_error *err)
 int main(int argc, char **argv)
 {
     const char *dir = NULL;
-    long tokens = 4096, reps = 5, threads = sysconf(_SC_NPROCESSORS_ONLN), seed = 1;
+    gm_error err = {0};
+    if (runtime_init(argc, argv, &err) != 0)
+        die("set-up", &err);
+    long tokens = 4096, reps = 5, threads = runtime_threads(0), seed = 1;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "--model") == 0)
             dir = argv[++i];
@@ -72,15 +76,16 @@ int main(int argc, char **argv)
                         "--threads >= 1\n");
         return 2;
     }
-    gm_error err = {0};
-    if (gemm_setup_cpu(NULL, argv, &err) != 0)
+    int n_threads;
+    runtime_opts ro = {.threads = threads, .blas = 1};
+    if (runtime_start(&ro, &n_threads, &err) != 0)
         die("OpenBLAS set-up", &err);
-    gemm_set_threads((int)threads);
     model *m = model_open(dir, &err);
     if (!m)
         die("model", &err);
     const model_config *c = &m->cfg;
-    forward_opts on = {.release_weights = 1}, off = {.release_weights = 1, .skip_finite_check = 1};
+    forward_opts on = {.release_weights = 1, .threads = n_threads},
+                 off = {.release_weights = 1, .skip_finite_check = 1, .threads = n_threads};
     forward *f_on = forward_create(m, &on, &err), *f_off = f_on ? forward_create(m, &off, &err) : NULL;
     uint32_t *tok = malloc((size_t)tokens * sizeof *tok);
     double *t_with = malloc((size_t)reps * sizeof(double)), *t_without = malloc((size_t)reps * sizeof(double));
@@ -146,7 +151,7 @@ int main(int argc, char **argv)
     }
     printf("model %s: D %lld L %lld E %lld V %lld, %ld tokens, %ld threads, core %s, %ld runs each%s\n",
            m->name, (long long)D, (long long)L, (long long)E, (long long)V, tokens, threads,
-           gemm_core_name(), reps, found == -3 * (L + T * ((V + Vb - 1) / Vb)) ? "" : " (?)");
+           runtime_blas_core(), reps, found == -3 * (L + T * ((V + Vb - 1) / Vb)) ? "" : " (?)");
     printf("with check     median %.4f s  min %.4f s  (cpu %.2f s)\n", med_with, min_with, cpu_with);
     printf("without check  median %.4f s  min %.4f s  (cpu %.2f s)\n", med_without, min_without,
            cpu_without);

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "runtime.h"
 
 #define NAME "gen-checkpoint"
 #define CHUNK ((int64_t)1 << 22) /* elements generated and written at a time */
@@ -53,7 +54,7 @@ static cli_option options[] = {
     {"tie", 0, CLI_FLAG, &tie, NULL, "tie_word_embeddings true, no lm_head tensor", 0, 0, 0},
     {"shards", 0, CLI_INT, &shards, "N",
      "write N shard files and model.safetensors.index.json (0: one model.safetensors)", 0, 99999, 0},
-    CLI_OPT_THREADS(&threads),
+    CLI_OPT_THREADS(&threads, "threads that generate the weights"),
     CLI_OPT_PROGRESS(&progress),
     CLI_OPT_END,
 };
@@ -407,7 +408,7 @@ static void chunk_make(writer *w, const spec *t, int64_t first, int64_t n)
                 : t->kind == K_ROUTER ? (float)(router_std > 0 ? router_std : wstd)
                                       : (float)wstd;
     uint64_t key = mix64(mix64((uint64_t)seed) ^ (uint64_t)t->id);
-    int nt = (int)threads;
+    int nt = runtime_threads(threads);
     if (nt > 16)
         nt = 16;
     if (n < 65536)

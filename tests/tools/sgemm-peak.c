@@ -1,7 +1,7 @@
 /* sgemm-peak: the OpenBLAS SGEMM rate on this machine, for the router-trace
  * benchmark's yardstick: C[N,N] = A[N,N] @ B[N,N]^T (the layout the forward
  * pass uses) on large square matrices, best of a few runs, same thread and
- * kernel set-up as router-trace (gemm_setup_cpu). Prints one line:
+ * kernel set-up as router-trace (runtime_start). Prints one line:
  *   sgemm n 4096 threads 2 core SkylakeX gflop_per_cpu_s 470.1 gflop_per_s 465.3
  * Usage: sgemm-peak [--threads N] [--n N] [--reps R] [--blas-core NAME] */
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gemm.h"
+#include "runtime.h"
 
 static double clock_s(clockid_t id)
 {
@@ -21,7 +22,12 @@ static double clock_s(clockid_t id)
 
 int main(int argc, char **argv)
 {
-    long threads = sysconf(_SC_NPROCESSORS_ONLN), n = 4096, reps = 3;
+    gm_error err = {0};
+    if (runtime_init(argc, argv, &err) != 0) {
+        fprintf(stderr, "sgemm-peak: error: %s\n", err.msg);
+        return 1;
+    }
+    long threads = runtime_threads(0), n = 4096, reps = 3;
     const char *core = NULL;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "--threads") == 0)
@@ -41,12 +47,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "sgemm-peak: error: --threads, --n and --reps must be >= 1\n");
         return 2;
     }
-    gm_error err = {0};
-    if (gemm_setup_cpu(core, argv, &err) != 0) {
+    int n_threads;
+    runtime_opts ro = {.threads = threads, .blas = 1, .blas_core = core};
+    if (runtime_start(&ro, &n_threads, &err) != 0) {
         fprintf(stderr, "sgemm-peak: error: %s\n", err.msg);
         return 1;
     }
-    gemm_set_threads((int)threads);
     size_t nn = (size_t)n * (size_t)n;
     float *a = malloc(nn * sizeof(float)), *b = malloc(nn * sizeof(float)),
           *c = malloc(nn * sizeof(float));
@@ -73,7 +79,7 @@ int main(int argc, char **argv)
     /* per CPU: FLOPs over CPU seconds / threads, what other load cannot lower */
     double flop = 2.0 * (double)n * (double)n * (double)n;
     printf("sgemm n %ld threads %ld core %s gflop_per_cpu_s %.1f gflop_per_s %.1f\n", n, threads,
-           gemm_core_name(), flop / (best_cpu / (double)threads) * 1e-9, flop / best * 1e-9);
+           runtime_blas_core(), flop / (best_cpu / (double)threads) * 1e-9, flop / best * 1e-9);
     free(a); free(b); free(c);
     return 0;
 }

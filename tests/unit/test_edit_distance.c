@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "edit_distance.h"
+#include "runtime.h"
 #include "test.h"
 
 static uint64_t rng_state;
@@ -389,10 +390,11 @@ static void test_shared_query(void)
     edit_query_free(qy);
 }
 
-/* GM_REFERENCE=1: the same answers through the DP (queries read it when made). */
+/* GM_REFERENCE=1: the same answers through the DP (queries read it when made;
+ * the process reads GM_REFERENCE once, so the test flips the switch it sets). */
 static void test_reference_switch(void)
 {
-    setenv("GM_REFERENCE", "1", 1);
+    runtime_set_reference(1);
     CHECK(edit_kernel_current() == EDIT_KERNEL_DP, "GM_REFERENCE=1 makes the DP the current kernel (%s)",
           edit_kernel_name(edit_kernel_current()));
     uint16_t a[300], b[300];
@@ -410,12 +412,12 @@ static void test_reference_switch(void)
     CHECK(edit_pairs_sum(s, len, 3, 2, &got, NULL) == 0 && got == want,
           "GM_REFERENCE=1: edit_pairs_sum %.0f, expected %.0f", got, want);
     report(&t, "GM_REFERENCE=1 path");
-    unsetenv("GM_REFERENCE");
+    runtime_set_reference(0);
 }
 
 int main(void)
 {
-    unsetenv("GM_REFERENCE");
+    runtime_set_reference(0);
     test_dp_known();
     test_edges();
     test_random();

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "runtime.h"
 #include "test.h"
 #include "vecmath.h"
 
@@ -41,11 +42,11 @@ static void test_gemm(int nt, int64_t M, int64_t N, int64_t K, float beta)
     for (int64_t i = 0; i < M * lda; i++) A[i] = frand();
     for (int64_t i = 0; i < nb; i++) B[i] = frand();
     for (int64_t i = 0; i < M * ldc; i++) C1[i] = C2[i] = frand();
-    gemm_use_reference(0);
+    runtime_set_reference(0);
     (nt ? gemm_nt : gemm_nn)(M, N, K, A, lda, B, ldb, beta, C1, ldc);
-    gemm_use_reference(1);
+    runtime_set_reference(1);
     (nt ? gemm_nt : gemm_nn)(M, N, K, A, lda, B, ldb, beta, C2, ldc);
-    gemm_use_reference(0);
+    runtime_set_reference(0);
     double d = max_rel_diff(C1, C2, M * ldc);
     CHECK(d < 2e-5, "gemm_%s %lldx%lldx%lld beta %g: OpenBLAS vs loops max rel diff %.2e",
           nt ? "nt" : "nn", (long long)M, (long long)N, (long long)K, beta, d);
@@ -84,9 +85,9 @@ int main(void)
     for (int i = 0; i < N - 5; i++) want = a[i] > want ? a[i] : want;
     CHECK(vec_max(a, N - 5) == want, "max over a ragged row %g, plain loop %g", vec_max(a, N - 5), want);
     double s1 = vec_exp_sum(a, N - 3, 0.125f, 0.125f * mx);
-    gemm_use_reference(1);
+    runtime_set_reference(1);
     double s2 = vec_exp_sum(b, N - 3, 0.125f, 0.125f * mx);
-    gemm_use_reference(0);
+    runtime_set_reference(0);
     CHECK(fabs(s1 - s2) / s2 < 1e-6, "exp_sum fast %.9g vs reference %.9g", s1, s2);
     CHECK(max_rel_diff(a, b, N) < 1e-6, "exp_sum values match, tail untouched (%.2e)",
           max_rel_diff(a, b, N));
@@ -100,7 +101,7 @@ int main(void)
     a[N - 1] = INFINITY; /* past the n given below: never seen */
     int found_all = 1;
     for (int fast = 1; fast >= 0; fast--) {
-        gemm_use_reference(!fast);
+        runtime_set_reference(!fast);
         found_all &= vec_first_nonfinite(a, N - 1) == -1 && vec_first_nonfinite(a, 0) == -1;
         float bad[3] = {NAN, INFINITY, -INFINITY};
         for (int at = 0; at < 40; at++)
@@ -114,16 +115,16 @@ int main(void)
                 a[at + 7] = keep7;
             }
     }
-    gemm_use_reference(0);
+    runtime_set_reference(0);
     CHECK(found_all, "first_nonfinite finds the first NaN, +Inf or -Inf (fast and reference), "
                      "none in finite rows and tails");
 
     for (int i = 0; i < N; i++) { g1[i] = g2[i] = 30.0f * frand(); u[i] = frand(); }
     g1[5] = g2[5] = -120.0f; /* exp(-g) overflows: silu -> -0 */
     vec_silu_mul(g1, u, N - 1);
-    gemm_use_reference(1);
+    runtime_set_reference(1);
     vec_silu_mul(g2, u, N - 1);
-    gemm_use_reference(0);
+    runtime_set_reference(0);
     CHECK(max_rel_diff(g1, g2, N) < 1e-6, "silu(g) * u fast vs reference (%.2e)", max_rel_diff(g1, g2, N));
     CHECK(g1[5] == 0.0f, "silu of a large negative is 0 (%g)", g1[5]);
 

@@ -1,14 +1,18 @@
-/* forward_impl.h: private to forward.c, attention.c and moe.c: the forward
+/* forward_ctx.h: what the forward pass's files share, below all of them: the
  * context (scratch buffers sized for the largest batch seen) and the small
- * shared kernels (RMSNorm, weight access). Not part of the public interface;
- * stages include forward.h only. Spec: olmoe.md "Forward pass". */
-#ifndef GM_FORWARD_IMPL_H
-#define GM_FORWARD_IMPL_H
+ * helpers every block uses (weight access, RMSNorm, the finiteness check).
+ * The blocks (attention.h, moe.h) include this, never forward.h, so the order
+ * is forward -> blocks -> forward_ctx -> {tensor, gemm, vecmath}. Not for
+ * stages: they include forward.h only. Spec: olmoe.md "Forward pass". */
+#ifndef GM_FORWARD_CTX_H
+#define GM_FORWARD_CTX_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "forward.h"
+#include "error.h"
+#include "forward_types.h"
+#include "model.h"
 
 enum { FW_ATTN_BLOCK = 256 }; /* query rows per attention block (scores: [block, Tmax]) */
 /* Experts run on threads of our own up to this many --threads (each extra one
@@ -48,7 +52,7 @@ struct forward {
     float *scores;               /* [threads, FW_ATTN_BLOCK, Tmax] one query block's
                                   * attention rows per attention thread */
     int64_t cap_scores, scores_per_thread;
-    int threads;                 /* threads of attention and of the experts (the BLAS count) */
+    int threads;                 /* threads of attention and of the experts (o.threads) */
     float *logits;               /* [T, E]    router logits, then softmax */
     int *topk_id;                /* [T, K] */
     float *topk_w;               /* [T, K] */
@@ -88,12 +92,6 @@ void fw_release(forward *f, const gm_tensor *t);
 void fw_rmsnorm(const float *x, const float *w, int64_t T, int64_t n, double eps,
                 float *y, int64_t ld);
 
-/* x += o_proj(causal attention(h)) for every sample of the batch (attention.c). */
-void fw_attention(forward *f, int64_t l);
-/* x += sum_k p_k expert_k(h); records router outputs into the samples (moe.c).
- * -1 with err when a router logit is not finite (fw_check_finite). */
-int fw_moe(forward *f, int64_t l, forward_sample *s, gm_error *err);
-
 /* x [T, n] (rows at stride n; row i is token t0 + i of the batch, column j is
  * col0 + j) must be finite: -1 with err naming the first NaN or Inf by sample,
  * position, and column (`what` names the values, `col` the column). */
@@ -101,6 +99,9 @@ int fw_check_finite(const forward *f, const forward_sample *s, const float *x, i
                     int64_t T, int64_t n, int64_t col0, const char *what, const char *col,
                     gm_error *err);
 
-double fw_now(void);
+/* "sample \"ID\"" or "sample N of the batch" for sample i, for messages. */
+void fw_sample_label(const forward_sample *s, size_t i, char *buf, size_t cap);
+/* "NaN", "+Inf" or "-Inf". */
+const char *fw_nonfinite_name(double v);
 
 #endif
