@@ -359,8 +359,28 @@ int record_is_nil(const msgpack_object *m, const char *key)
     return !v || v->type == MSGPACK_OBJECT_NIL;
 }
 
-static int get_vector(const msgpack_object *m, const char *key, size_t elem, const char *what,
-                      void **out, size_t *n, gm_error *err)
+int record_get_opt_str(const msgpack_object *m, const char *key, char **out, gm_error *err)
+{
+    *out = NULL;
+    return record_is_nil(m, key) ? 0 : record_get_str(m, key, out, err);
+}
+
+int record_get_opt_i64(const msgpack_object *m, const char *key, int *present, int64_t *out,
+                       gm_error *err)
+{
+    *present = !record_is_nil(m, key);
+    return *present ? record_get_i64(m, key, out, err) : 0;
+}
+
+int record_get_opt_f64(const msgpack_object *m, const char *key, int *present, double *out,
+                       gm_error *err)
+{
+    *present = !record_is_nil(m, key);
+    return *present ? record_get_f64(m, key, out, err) : 0;
+}
+
+int record_get_view(const msgpack_object *m, const char *key, size_t elem, const char *what,
+                    const void **bytes, size_t *n, gm_error *err)
 {
     const msgpack_object *v = record_get(m, key);
     if (!v || v->type != MSGPACK_OBJECT_BIN)
@@ -371,13 +391,23 @@ static int get_vector(const msgpack_object *m, const char *key, size_t elem, con
                        record_type(m, type, sizeof type), key, v->via.bin.size, elem);
     }
     *n = v->via.bin.size / elem;
+    *bytes = v->via.bin.ptr;
+    return 0;
+}
+
+static int get_vector(const msgpack_object *m, const char *key, size_t elem, const char *what,
+                      void **out, size_t *n, gm_error *err)
+{
+    const void *bytes;
+    if (record_get_view(m, key, elem, what, &bytes, n, err))
+        return -1;
     *out = NULL;
     if (*n == 0)
         return 0;
-    *out = malloc(v->via.bin.size);
+    *out = malloc(*n * elem);
     if (!*out)
         return gm_fail(err, GM_ENOMEM, "out of memory reading field \"%s\"", key);
-    memcpy(*out, v->via.bin.ptr, v->via.bin.size);
+    memcpy(*out, bytes, *n * elem);
     return 0;
 }
 
@@ -449,23 +479,72 @@ int record_writer_end(record_writer *w, gm_error *err)
     return w->buf.sb.size >= FLUSH_AT ? flush(w, err) : 0;
 }
 
+size_t record_writer_mark(const record_writer *w) { return w->buf.sb.size; }
+
+/* A msgpack packer writing into a fixed array: map headers are 5 bytes at most. */
+typedef struct fixed_bytes {
+    char b[8];
+    size_t n;
+} fixed_bytes;
+
+static int fixed_write(void *data, const char *buf, size_t len)
+{
+    fixed_bytes *f = data;
+    if (f->n + len > sizeof f->b)
+        return -1;
+    memcpy(f->b + f->n, buf, len);
+    f->n += len;
+    return 0;
+}
+
+int record_writer_insert_map(record_writer *w, size_t mark, uint32_t n_keys)
+{
+    fixed_bytes head = {.n = 0};
+    msgpack_packer hp;
+    msgpack_packer_init(&hp, &head, fixed_write);
+    msgpack_pack_map(&hp, n_keys); /* the smallest form, as msgpack_pack_map always writes */
+    if (w->buf.oom || mark > w->buf.sb.size)
+        return w->buf.oom = 1, -1;
+    size_t body = w->buf.sb.size - mark;
+    if (checked_write(&w->buf, head.b, head.n) != 0) /* grow by the header's length */
+        return -1;
+    memmove(w->buf.sb.data + mark + head.n, w->buf.sb.data + mark, body);
+    memcpy(w->buf.sb.data + mark, head.b, head.n);
+    return 0;
+}
+
+/* Key-value packers that return 1, the number of keys they add, so that the
+ * header's map size is their sum, never a hand count. */
+static uint32_t header_key(msgpack_packer *pk, const char *key)
+{
+    pack_str(pk, key);
+    return 1;
+}
+
+static uint32_t header_str(msgpack_packer *pk, const char *key, const char *val)
+{
+    pack_str(pk, key);
+    pack_str(pk, val);
+    return 1;
+}
+
 /* The header map up to its "inputs" array of n entries; the caller packs them. */
 static void pack_own_header(record_writer *w, size_t n_inputs)
 {
     msgpack_packer *pk = &w->pk;
-    msgpack_pack_map(pk, 7);
-    pack_kv_str(pk, "type", "header");
-    pack_kv_str(pk, "format", GM_FORMAT_NAME);
-    pack_kv_i64(pk, "schema_version", GM_SCHEMA_VERSION);
-    pack_kv_str(pk, "stage", w->stage);
-    pack_kv_str(pk, "version", w->version);
-    pack_str(pk, "options");
+    size_t mark = record_writer_mark(w);
+    uint32_t n = header_str(pk, "type", "header") + header_str(pk, "format", GM_FORMAT_NAME);
+    n += header_key(pk, "schema_version");
+    msgpack_pack_int64(pk, GM_SCHEMA_VERSION);
+    n += header_str(pk, "stage", w->stage) + header_str(pk, "version", w->version);
+    n += header_key(pk, "options");
     if (w->pack_options)
         w->pack_options(pk, w->options_ctx);
     else
         msgpack_pack_map(pk, 0);
-    pack_str(pk, "inputs");
+    n += header_key(pk, "inputs");
     msgpack_pack_array(pk, n_inputs);
+    record_writer_insert_map(w, mark, n); /* a failure marks the buffer out of memory */
 }
 
 int record_writer_header(record_writer *w, const char *stage, const char *version,
@@ -541,52 +620,3 @@ void pack_str(msgpack_packer *pk, const char *s)
     msgpack_pack_str(pk, n);
     msgpack_pack_str_body(pk, s, n);
 }
-
-void pack_kv_str(msgpack_packer *pk, const char *key, const char *val)
-{
-    pack_str(pk, key);
-    if (val)
-        pack_str(pk, val);
-    else
-        msgpack_pack_nil(pk);
-}
-
-void pack_kv_i64(msgpack_packer *pk, const char *key, int64_t val)
-{
-    pack_str(pk, key);
-    msgpack_pack_int64(pk, val);
-}
-
-void pack_kv_f64(msgpack_packer *pk, const char *key, double val)
-{
-    pack_str(pk, key);
-    msgpack_pack_double(pk, val);
-}
-
-void pack_kv_bool(msgpack_packer *pk, const char *key, int val)
-{
-    pack_str(pk, key);
-    if (val)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
-}
-
-void pack_kv_nil(msgpack_packer *pk, const char *key)
-{
-    pack_str(pk, key);
-    msgpack_pack_nil(pk);
-}
-
-static void pack_kv_bin(msgpack_packer *pk, const char *key, const void *v, size_t bytes)
-{
-    pack_str(pk, key);
-    msgpack_pack_bin(pk, bytes);
-    if (bytes)
-        msgpack_pack_bin_body(pk, v, bytes);
-}
-
-void pack_kv_f32s(msgpack_packer *pk, const char *key, const float *v, size_t n) { pack_kv_bin(pk, key, v, n * 4); }
-void pack_kv_f64s(msgpack_packer *pk, const char *key, const double *v, size_t n) { pack_kv_bin(pk, key, v, n * 8); }
-void pack_kv_u32s(msgpack_packer *pk, const char *key, const uint32_t *v, size_t n) { pack_kv_bin(pk, key, v, n * 4); }
-void pack_kv_u16s(msgpack_packer *pk, const char *key, const uint16_t *v, size_t n) { pack_kv_bin(pk, key, v, n * 2); }

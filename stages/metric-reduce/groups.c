@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "memorize.h"
+#include "record_map.h"
+#include "record_types.h"
 
 /* eps for domain d from --eps-domain NAME=V, or NaN. -1 on a malformed entry. */
 static int eps_override(const study *st, const char *const *list, int n, double *eps, size_t d,
@@ -149,28 +151,27 @@ done:
 
 int groups_write(const study *st, record_writer *w, gm_error *err)
 {
-    msgpack_packer *pk = record_writer_packer(w);
     for (size_t d = 0; d < st->n_domains; d++) {
         const study_domain *dom = &st->domains[d];
-        msgpack_pack_map(pk, 13);
-        pack_kv_str(pk, "type", "calibration");
-        pack_kv_str(pk, "domain", dom->name);
-        pack_kv_f64(pk, "eps", dom->eps);
-        pack_kv_f64(pk, "delta", dom->delta);
-        pack_kv_i64(pk, "n", (int64_t)dom->n);
+        record_map m;
+        record_map_begin(&m, w, "calibration");
+        record_map_str(&m, "domain", dom->name);
+        record_map_f64(&m, "eps", dom->eps);
+        record_map_f64(&m, "delta", dom->delta);
+        record_map_i64(&m, "n", (int64_t)dom->n);
         if (dom->n)
-            pack_kv_f64(pk, "memorized_before_last", (double)dom->before_last / (double)dom->n);
+            record_map_f64(&m, "memorized_before_last", (double)dom->before_last / (double)dom->n);
         else
-            pack_kv_nil(pk, "memorized_before_last");
-        pack_kv_bool(pk, "calibrated", dom->calibrated);
-        pack_kv_bool(pk, "in_band", dom->in_band);
-        pack_kv_str(pk, "search", dom->search);
+            record_map_nil(&m, "memorized_before_last");
+        record_map_bool(&m, "calibrated", dom->calibrated);
+        record_map_bool(&m, "in_band", dom->in_band);
+        record_map_str(&m, "search", dom->search);
         /* the analysis choices made upstream, so the report can state them */
-        pack_kv_f64(pk, "threshold", st->threshold);
-        pack_kv_str(pk, "weights", st->weights);
-        pack_kv_i64(pk, "n_layers", st->L);
-        pack_kv_i64(pk, "n_checkpoints", (int64_t)st->n_loss_steps);
-        if (record_writer_end(w, err))
+        record_map_f64(&m, "threshold", st->threshold);
+        record_map_str(&m, "weights", st->weights);
+        record_map_i64(&m, "n_layers", st->L);
+        record_map_i64(&m, "n_checkpoints", (int64_t)st->n_loss_steps);
+        if (record_map_end(&m, err))
             return -1;
     }
     size_t T = st->n_loss_steps;
@@ -190,20 +191,12 @@ int groups_write(const study *st, record_writer *w, gm_error *err)
         if (s->dropped)
             continue;
         const study_domain *dom = &st->domains[s->domain];
-        msgpack_pack_map(pk, 9);
-        pack_kv_str(pk, "type", "membership");
-        pack_kv_str(pk, "id", s->id);
-        pack_kv_str(pk, "domain", dom->name);
+        struct membership_record mr = {
+            .id = s->id, .domain = dom->name, .group = st->groups[s->group].name,
+            .eps = dom->eps, .delta = dom->delta, .steps = {steps, T}, .losses = {st->loss + i * T, T}};
         if (s->memorized)
-            pack_kv_i64(pk, "mem_step", s->mem_step);
-        else
-            pack_kv_nil(pk, "mem_step");
-        pack_kv_str(pk, "group", st->groups[s->group].name);
-        pack_kv_f64(pk, "eps", dom->eps);
-        pack_kv_f64(pk, "delta", dom->delta);
-        pack_kv_u32s(pk, "steps", steps, T);
-        pack_kv_f64s(pk, "losses", st->loss + i * T, T);
-        if (record_writer_end(w, err)) {
+            RF_SET(mr, membership, mem_step, s->mem_step);
+        if (rf_write(&membership_fields, &mr, w, err)) {
             free(steps);
             return -1;
         }
