@@ -15,7 +15,7 @@
 #include "record_types.h"
 
 /* eps for domain d from --eps-domain NAME=V, or NaN. -1 on a malformed entry. */
-static int eps_override(const study *st, const char *const *list, int n, double *eps, size_t d,
+static int eps_override(const panel *st, const char *const *list, int n, double *eps, size_t d,
                         gm_error *err)
 {
     for (int q = 0; q < n; q++) {
@@ -40,7 +40,7 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int group_add(study *st, size_t d, int memorized, int64_t step, gm_error *err)
+static int group_add(panel *st, size_t d, int memorized, int64_t step, gm_error *err)
 {
     char at[32]; /* "@STEP" or "@never"; the domain name may be of any length */
     if (memorized)
@@ -48,7 +48,7 @@ static int group_add(study *st, size_t d, int memorized, int64_t step, gm_error 
     else
         snprintf(at, sizeof at, "@never");
     size_t n = strlen(st->domains[d].name);
-    study_group *v = realloc(st->groups, (st->n_groups + 1) * sizeof *v);
+    panel_group *v = realloc(st->groups, (st->n_groups + 1) * sizeof *v);
     char *copy = malloc(n + strlen(at) + 1);
     if (copy) {
         memcpy(copy, st->domains[d].name, n);
@@ -61,11 +61,11 @@ static int group_add(study *st, size_t d, int memorized, int64_t step, gm_error 
         return gm_fail(err, GM_ENOMEM, "out of memory");
     }
     st->groups = v;
-    v[st->n_groups++] = (study_group){.name = copy, .domain = d, .memorized = memorized, .mem_step = step};
+    v[st->n_groups++] = (panel_group){.name = copy, .domain = d, .memorized = memorized, .mem_step = step};
     return 0;
 }
 
-int groups_assign(study *st, double eps_all, const char *const *eps_domain, int n_eps,
+int groups_assign(panel *st, double eps_all, const char *const *eps_domain, int n_eps,
                   double delta, memorize_search search, gm_error *err)
 {
     size_t N = st->n_samples, T = st->n_loss_steps;
@@ -89,7 +89,7 @@ int groups_assign(study *st, double eps_all, const char *const *eps_domain, int 
     }
     int rc = -1;
     for (size_t d = 0; d < st->n_domains; d++) {
-        study_domain *dom = &st->domains[d];
+        panel_domain *dom = &st->domains[d];
         size_t n = 0;
         for (size_t i = 0; i < N; i++)
             if (!st->samples[i].dropped && st->samples[i].domain == d)
@@ -116,7 +116,7 @@ int groups_assign(study *st, double eps_all, const char *const *eps_domain, int 
         /* t* per sample; the domain's groups in ascending step, never last */
         size_t n_steps = 0;
         for (size_t i = 0; i < N; i++) {
-            study_sample *s = &st->samples[i];
+            panel_sample *s = &st->samples[i];
             if (s->dropped || s->domain != d)
                 continue;
             int64_t t = memorize_index(st->loss + i * T, T, dom->eps, delta);
@@ -133,7 +133,7 @@ int groups_assign(study *st, double eps_all, const char *const *eps_domain, int 
         if (n_steps < n && group_add(st, d, 0, 0, err))
             goto done;
         for (size_t i = 0; i < N; i++) {
-            study_sample *s = &st->samples[i];
+            panel_sample *s = &st->samples[i];
             if (s->dropped || s->domain != d)
                 continue;
             for (size_t g = first; g < st->n_groups; g++)
@@ -149,10 +149,10 @@ done:
     return rc;
 }
 
-int groups_write(const study *st, record_writer *w, gm_error *err)
+int groups_write(const panel *st, record_writer *w, gm_error *err)
 {
     for (size_t d = 0; d < st->n_domains; d++) {
-        const study_domain *dom = &st->domains[d];
+        const panel_domain *dom = &st->domains[d];
         record_map m;
         record_map_begin(&m, w, "calibration");
         record_map_str(&m, "domain", dom->name);
@@ -187,10 +187,10 @@ int groups_write(const study *st, record_writer *w, gm_error *err)
         steps[t] = (uint32_t)st->loss_steps[t];
     }
     for (size_t i = 0; i < st->n_samples; i++) {
-        const study_sample *s = &st->samples[i];
+        const panel_sample *s = &st->samples[i];
         if (s->dropped)
             continue;
-        const study_domain *dom = &st->domains[s->domain];
+        const panel_domain *dom = &st->domains[s->domain];
         struct membership_record mr = {
             .id = s->id, .domain = dom->name, .group = st->groups[s->group].name,
             .eps = dom->eps, .delta = dom->delta, .steps = {steps, T}, .losses = {st->loss + i * T, T}};

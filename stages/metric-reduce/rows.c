@@ -35,7 +35,7 @@ static void strings_free(ckpt_strings *cs)
     free(cs->llen);
 }
 
-static int strings_build(const study *st, size_t k, int experts, ckpt_strings *cs, gm_error *err)
+static int strings_build(const panel *st, size_t k, int experts, ckpt_strings *cs, gm_error *err)
 {
     size_t N = st->n_samples, L = (size_t)st->L, total = 0;
     memset(cs, 0, sizeof *cs);
@@ -110,7 +110,7 @@ static double moments_std(const moments *m, const double *v, const size_t *idx, 
 }
 
 typedef struct row_ctx {
-    const study *st;
+    const panel *st;
     size_t k, t;              /* checkpoint index; its column in the loss matrix */
     const rows_opts *o;
     ckpt_strings *cs;
@@ -153,7 +153,7 @@ static int binned_result(const row_ctx *rc, const unsigned char *a, const unsign
 }
 
 /* Mean loss of members at loss column t (NaN if none defined). */
-static double loss_mean_at(const study *st, const size_t *m, size_t n, size_t t)
+static double loss_mean_at(const panel *st, const size_t *m, size_t n, size_t t)
 {
     moments mo = {0};
     for (size_t q = 0; q < n; q++)
@@ -165,7 +165,7 @@ static double loss_mean_at(const study *st, const size_t *m, size_t n, size_t t)
 typedef struct row_spec {
     const char *scope, *group;
     const char *domain;            /* NULL: nil (all, cross) */
-    const study_group *g;          /* a group row's group, else NULL */
+    const panel_group *g;          /* a group row's group, else NULL */
     const size_t *a, *b;           /* sample indices; b NULL but for cross */
     size_t na, nb;
     const unsigned char *ga, *gb;  /* [G] the groups a and b cover (for the binned sums) */
@@ -174,9 +174,9 @@ typedef struct row_spec {
 /* One metric record. */
 static int row_write(row_ctx *rc, const row_spec *r, gm_error *err)
 {
-    const study *st = rc->st;
+    const panel *st = rc->st;
     const rows_opts *o = rc->o;
-    const study_ckpt *ck = &st->ckpts[rc->k];
+    const panel_ckpt *ck = &st->ckpts[rc->k];
     pair_result pr = {.layer_mean = rc->layer};
     uint64_t seed = pair_seed(o->seed, ck->step, r->scope, r->group);
     size_t na = r->na, nb = r->nb;
@@ -231,7 +231,7 @@ static int row_write(row_ctx *rc, const row_spec *r, gm_error *err)
  * not come from the bins (sampled apart, or left out): one binned pass per
  * domain over its members' strings, into the same bins, so the cross-domain
  * pairs, most of a big study's, are never computed. */
-static int bin_within_domains(const study *st, const ckpt_strings *cs, int threads, uint64_t *bins,
+static int bin_within_domains(const panel *st, const ckpt_strings *cs, int threads, uint64_t *bins,
                               gm_error *err)
 {
     size_t N = st->n_samples, L = (size_t)st->L, G = st->n_groups;
@@ -271,7 +271,7 @@ done:
     return rc;
 }
 
-int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_writer *w,
+int rows_write_checkpoint(const panel *st, size_t k, const rows_opts *o, record_writer *w,
                           gm_error *err)
 {
     size_t N = st->n_samples, t;
@@ -304,7 +304,7 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
                    .max_pairs = o->pairs};
     int wide_apart = o->no_wide || o->wide_pairs; /* the wide rows not from the bins */
     for (size_t i = 0; i < N; i++) {
-        const study_cell *c = &st->cells[k * N + i];
+        const panel_cell *c = &st->cells[k * N + i];
         ctx.vc[i] = c->c;
         ctx.vs[i] = c->s;
         ctx.ve[i] = c->entropy;
@@ -322,7 +322,7 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
         for (size_t i = 0; i < N; i++)
             if (!st->samples[i].dropped && st->samples[i].group == g)
                 m[n++] = i;
-        const study_group *gr = &st->groups[g];
+        const panel_group *gr = &st->groups[g];
         memset(fa, 0, G);
         fa[g] = 1;
         row_spec r = {.scope = "group", .group = gr->name, .domain = st->domains[gr->domain].name,
