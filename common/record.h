@@ -62,20 +62,48 @@ const msgpack_object *record_reader_header(const record_reader *r);
 
 void record_reader_close(record_reader *r); /* accepts NULL */
 
-/* ---- looking inside a record (a msgpack map) -------------------------- */
+/* ---- looking inside a record (a msgpack map): record_get.c -------------- */
 
 /* The value under key, or NULL if absent. */
 const msgpack_object *record_get(const msgpack_object *map, const char *key);
 /* The record's "type" as a NUL-terminated copy in buf (truncated to cap). */
 const char *record_type(const msgpack_object *map, char *buf, size_t cap);
 int record_is_type(const msgpack_object *map, const char *type);
+/* Is o a string equal to s? */
+int record_str_equals(const msgpack_object *o, const char *s);
+/* Is the value nil (or absent)? */
+int record_is_nil(const msgpack_object *m, const char *key);
 
-/* Typed getters: 0 on success, -1 with err naming the key when the field is
- * missing or of the wrong kind. Strings are malloc'd NUL-terminated copies. */
+/* How an error about a field reads. One wording: `metric record lacks field
+ * "n"`, `trace record field "step" is not an integer`. report keeps the
+ * wording its tests (and users' scripts) know for the records it reads:
+ * `metric record lacks required field 'n'`, `metric field 'step' is a
+ * string, expected an integer`. Nothing else differs. */
+typedef enum { RECORD_WORDING_STAGE = 0, RECORD_WORDING_REPORT } record_wording;
+
+typedef enum { RECORD_STR, RECORD_I64, RECORD_F64, RECORD_BOOL } record_scalar;
+
+/* The one getter: *out is a char * (a malloc'd NUL-terminated copy), int64_t,
+ * double (ints convert) or int, as kind says. 0, or -1 with err naming the
+ * record type and key when the field is missing or of the wrong kind. */
+int record_get_as(const msgpack_object *m, const char *key, record_scalar kind,
+                  record_wording wd, void *out, gm_error *err);
+
+/* Typed getters (record_get_as, stage wording). */
 int record_get_str(const msgpack_object *m, const char *key, char **out, gm_error *err);
 int record_get_i64(const msgpack_object *m, const char *key, int64_t *out, gm_error *err);
 int record_get_f64(const msgpack_object *m, const char *key, double *out, gm_error *err);
 int record_get_bool(const msgpack_object *m, const char *key, int *out, gm_error *err);
+/* Optional fields: absent or nil is no value (*out NULL, *present 0), any
+ * other value is read as by the getters above, with the same errors. */
+int record_get_opt_str(const msgpack_object *m, const char *key, char **out, gm_error *err);
+int record_get_opt_i64(const msgpack_object *m, const char *key, int *present, int64_t *out,
+                       gm_error *err);
+int record_get_opt_f64(const msgpack_object *m, const char *key, int *present, double *out,
+                       gm_error *err);
+/* A flag read leniently: its value, or `otherwise` when absent or not a bool. */
+int record_bool_or(const msgpack_object *m, const char *key, int otherwise);
+
 /* Vectors: the bin length must be a multiple of the element size; *n is the
  * element count; *out is a malloc'd copy (NULL when n == 0). */
 int record_get_f32s(const msgpack_object *m, const char *key, float **out, size_t *n, gm_error *err);
@@ -85,17 +113,7 @@ int record_get_u16s(const msgpack_object *m, const char *key, uint16_t **out, si
 /* A vector's bytes where they lie in the record (unaligned), and its element
  * count; what names the kind in the error ("an f32 vector (bin)"). */
 int record_get_view(const msgpack_object *m, const char *key, size_t elem, const char *what,
-                    const void **bytes, size_t *n, gm_error *err);
-/* Is the value nil (or absent)? */
-int record_is_nil(const msgpack_object *m, const char *key);
-
-/* Optional fields: absent or nil is no value (*out NULL, *present 0), any
- * other value is read as by the getters above, with the same errors. */
-int record_get_opt_str(const msgpack_object *m, const char *key, char **out, gm_error *err);
-int record_get_opt_i64(const msgpack_object *m, const char *key, int *present, int64_t *out,
-                       gm_error *err);
-int record_get_opt_f64(const msgpack_object *m, const char *key, int *present, double *out,
-                       gm_error *err);
+                    record_wording wd, const void **bytes, size_t *n, gm_error *err);
 
 /* ---- writing --------------------------------------------------------- */
 

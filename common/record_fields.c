@@ -32,23 +32,18 @@ static const char *vector_kind(rf_kind k)
 
 static uint64_t *has_of(const rf_type *t, void *rec) { return (uint64_t *)((char *)rec + t->has_offset); }
 
-static int read_field(const rf_field *f, const msgpack_object *m, void *at, gm_error *err)
+static int read_field(const rf_field *f, const msgpack_object *m, record_wording wd, void *at,
+                      gm_error *err)
 {
     switch (f->kind) {
-    case RF_STR: {
-        char *s;
-        if (record_get_str(m, f->key, &s, err))
-            return -1;
-        *(const char **)at = s;
-        return 0;
-    }
-    case RF_I64: return record_get_i64(m, f->key, at, err);
-    case RF_F64: return record_get_f64(m, f->key, at, err);
-    case RF_BOOL: return record_get_bool(m, f->key, at, err);
+    case RF_STR: return record_get_as(m, f->key, RECORD_STR, wd, at, err);
+    case RF_I64: return record_get_as(m, f->key, RECORD_I64, wd, at, err);
+    case RF_F64: return record_get_as(m, f->key, RECORD_F64, wd, at, err);
+    case RF_BOOL: return record_get_as(m, f->key, RECORD_BOOL, wd, at, err);
     default: {
         rf_vec *v = at;
-        return record_get_view(m, f->key, rf_elem_size(f->kind), vector_kind(f->kind), &v->bytes,
-                               &v->n, err);
+        return record_get_view(m, f->key, rf_elem_size(f->kind), vector_kind(f->kind), wd,
+                               &v->bytes, &v->n, err);
     }
     }
 }
@@ -74,7 +69,7 @@ int rf_read(const rf_type *t, const msgpack_object *m, rf_want want, void *rec, 
             continue;
         if (nil && !(want.value & bit) && ((f->flags & RF_NIL) || !(want.present & bit)))
             continue;
-        if (read_field(f, m, at, err)) {
+        if (read_field(f, m, want.wording, at, err)) {
             rf_free(t, rec);
             return -1;
         }

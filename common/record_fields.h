@@ -11,8 +11,8 @@
  * `pathway_fields` that rf_read and rf_write walk. The key is the member's
  * name, so each key is spelled once.
  *
- * Errors read the same as record.h's getters (one wording): `T record lacks
- * field "k"`, `T record field "k" is not an integer`, ... */
+ * Errors are record.h's getters' (record_get_as): `T record lacks field "k"`,
+ * `T record field "k" is not an integer`, ... */
 #ifndef GM_RECORD_FIELDS_H
 #define GM_RECORD_FIELDS_H
 
@@ -86,6 +86,7 @@ typedef struct rf_type {
  * `value` must hold a value (not nil). present and value imply read. */
 typedef struct rf_want {
     uint64_t read, present, value;
+    record_wording wording; /* of its errors (record.h); 0: the stages' */
 } rf_want;
 
 /* Read the wanted fields of m into rec (zeroed first), in list order; the

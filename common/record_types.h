@@ -61,6 +61,22 @@ RF_DECLARE(pathway, PATHWAY_FIELDS);
     X(P, losses, F64S, 0)
 RF_DECLARE(membership, MEMBERSHIP_FIELDS);
 
+/* calibration: metric-reduce -> report */
+#define CALIBRATION_FIELDS(X, P)                                                                 \
+    X(P, domain, STR, 0)                                                                         \
+    X(P, eps, F64, 0)                                                                            \
+    X(P, delta, F64, 0)                                                                          \
+    X(P, n, I64, 0)                                                                              \
+    X(P, memorized_before_last, F64, RF_NIL)                                                     \
+    X(P, calibrated, BOOL, 0)                                                                    \
+    X(P, in_band, BOOL, 0)                                                                       \
+    X(P, search, STR, 0)                                                                         \
+    X(P, threshold, F64, 0)                                                                      \
+    X(P, weights, STR, 0)                                                                        \
+    X(P, n_layers, I64, 0)                                                                       \
+    X(P, n_checkpoints, I64, 0)
+RF_DECLARE(calibration, CALIBRATION_FIELDS);
+
 /* metric: metric-reduce -> report */
 #define METRIC_FIELDS(X, P)                                                                      \
     X(P, checkpoint, STR, 0)                                                                     \
@@ -85,7 +101,7 @@ RF_DECLARE(membership, MEMBERSHIP_FIELDS);
     X(P, entropy_mean, F64, RF_NIL)
 RF_DECLARE(metric, METRIC_FIELDS);
 
-/* The four, for dump's vector types and the test against records.md. */
+/* All of them, for dump's vector types and the test against records.md. */
 extern const rf_type *const record_types[];
 extern const size_t record_types_count;
 

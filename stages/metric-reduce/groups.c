@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "memorize.h"
-#include "record_map.h"
 #include "record_types.h"
 
 /* eps for domain d from --eps-domain NAME=V, or NaN. -1 on a malformed entry. */
@@ -153,25 +152,15 @@ int groups_write(const panel *st, record_writer *w, gm_error *err)
 {
     for (size_t d = 0; d < st->n_domains; d++) {
         const panel_domain *dom = &st->domains[d];
-        record_map m;
-        record_map_begin(&m, w, "calibration");
-        record_map_str(&m, "domain", dom->name);
-        record_map_f64(&m, "eps", dom->eps);
-        record_map_f64(&m, "delta", dom->delta);
-        record_map_i64(&m, "n", (int64_t)dom->n);
+        /* with the analysis choices made upstream, so the report can state them */
+        struct calibration_record c = {
+            .domain = dom->name, .eps = dom->eps, .delta = dom->delta, .n = (int64_t)dom->n,
+            .calibrated = dom->calibrated, .in_band = dom->in_band, .search = dom->search,
+            .threshold = st->threshold, .weights = st->weights, .n_layers = st->L,
+            .n_checkpoints = (int64_t)st->n_loss_steps};
         if (dom->n)
-            record_map_f64(&m, "memorized_before_last", (double)dom->before_last / (double)dom->n);
-        else
-            record_map_nil(&m, "memorized_before_last");
-        record_map_bool(&m, "calibrated", dom->calibrated);
-        record_map_bool(&m, "in_band", dom->in_band);
-        record_map_str(&m, "search", dom->search);
-        /* the analysis choices made upstream, so the report can state them */
-        record_map_f64(&m, "threshold", st->threshold);
-        record_map_str(&m, "weights", st->weights);
-        record_map_i64(&m, "n_layers", st->L);
-        record_map_i64(&m, "n_checkpoints", (int64_t)st->n_loss_steps);
-        if (record_map_end(&m, err))
+            RF_SET(c, calibration, memorized_before_last, (double)dom->before_last / (double)dom->n);
+        if (rf_write(&calibration_fields, &c, w, err))
             return -1;
     }
     size_t T = st->n_loss_steps;
