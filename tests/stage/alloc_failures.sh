@@ -232,12 +232,12 @@ inject "record pass-through of a concatenated stream: every allocation failure i
 # record's bytes grow the buffer): each of its allocations failed in turn must
 # stop the stage with exit 1, one "out of memory" line and no -o file or
 # temporary, never a short or corrupt record (issue 11).
-inject_writer() { # NAME CMD...: CMD writes -o OUT (appended here)
+inject_writer() { # NAME BINARY CMD...: CMD (running BINARY) writes -o OUT (appended here)
   local name=$1 bin=$2 out=$TMP/wr.out
   local where
   where=$(nm -S --defined-only "$bin" | awk '$4 == "checked_write" { print $1 "+" $2 }')
   if [ -z "$where" ]; then not_ok "$name" "no checked_write symbol in $bin"; return; fi
-  shift
+  shift 2
   if ! GM_FAIL_ALLOC_IN="$where" GM_FAIL_ALLOC_COUNT="$TMP/wcount" LD_PRELOAD=$SHIM \
        "$@" -o "$out" 2>"$TMP/wr.err"; then
     not_ok "$name: runs with the shim and no failure" "$(head -c 600 "$TMP/wr.err")"
