@@ -77,6 +77,9 @@ typedef struct rf_type {
                                 offsetof(struct P##_record, has)}
 
 #define RF_BIT(f) ((uint64_t)1 << (f))
+/* A field's key as a string, for output that repeats the record's keys (the
+ * report's tables); a name not in the list does not compile. */
+#define RF_KEY(P, name) ((void)P##_f_##name, #name)
 /* Set a field that may be nil or absent, and mark it as holding a value. */
 #define RF_SET(rec, P, name, value) ((rec).name = (value), (rec).has |= RF_BIT(P##_f_##name))
 #define RF_HAS(rec, P, name) (((rec).has & RF_BIT(P##_f_##name)) != 0)
