@@ -10,7 +10,8 @@
  *
  * Writing checks every allocation: a record that could not be packed whole
  * is an out-of-memory error at the next record_writer_end or close, never a
- * short record in the output.
+ * short record in the output. Records are built with record_map.h (a map
+ * that counts its keys) or, for the types of record_types.h, rf_write.
  *
  * Ownership: a record returned by record_reader_next lives until the next call
  * or record_reader_close. Getters that return vectors malloc a copy that the
