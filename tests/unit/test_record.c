@@ -137,6 +137,43 @@ static void check_truncated(const char *src, const char *dst)
     record_reader_close(r);
 }
 
+/* record_map counts its keys and puts the map header in front in msgpack's
+ * smallest form: fixmap up to 15 keys, map16, map32 (70000 keys). */
+static void check_counted_maps(const char *path)
+{
+    static const uint32_t sizes[] = {1, 15, 16, 70000};
+    enum { N_SIZES = sizeof sizes / sizeof sizes[0] };
+    gm_error err = {0};
+    gm_output *out = gm_output_open(path, 0, &err);
+    record_writer *w = out ? record_writer_create(out, &err) : NULL;
+    int ok = w && record_writer_header(w, "test", "1", NULL, NULL, NULL, 0, &err) == 0;
+    for (size_t k = 0; ok && k < N_SIZES; k++) {
+        record_map m;
+        record_map_begin(&m, w, "keys");
+        for (uint32_t i = 1; i < sizes[k]; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "k%u", (unsigned)i);
+            record_map_i64(&m, key, i);
+        }
+        ok = record_map_end(&m, &err) == 0;
+    }
+    CHECK(ok && record_writer_close(w, &err) == 0, "counted maps written (%s)", err.msg);
+    record_reader *r = record_reader_open(path, &err);
+    const msgpack_object *rec;
+    for (size_t k = 0; r && k < N_SIZES; k++) {
+        int got = record_reader_next(r, &rec, &err);
+        int64_t last = 0;
+        char key[16];
+        snprintf(key, sizeof key, "k%u", (unsigned)(sizes[k] - 1));
+        CHECK(got == 1 && rec->via.map.size == sizes[k] && record_is_type(rec, "keys")
+                  && (sizes[k] == 1 || (record_get_i64(rec, key, &last, &err) == 0
+                                        && last == (int64_t)sizes[k] - 1)),
+              "a map of %u keys reads back whole", (unsigned)sizes[k]);
+    }
+    CHECK(r && record_reader_next(r, &rec, &err) == 0, "and nothing after them");
+    record_reader_close(r);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -146,6 +183,7 @@ int main(void)
     check_stream(path_in_dir("plain.mpk"), "plain", HUGE_N);
     check_stream(path_in_dir("packed.mpk.lz4"), "lz4", HUGE_N);
     check_truncated(path_in_dir("plain.mpk"), path_in_dir("cut.mpk"));
+    check_counted_maps(path_in_dir("maps.mpk"));
 
     /* headers: provenance */
     gm_error err = {0};
