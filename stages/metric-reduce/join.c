@@ -486,7 +486,8 @@ static size_t *sort_ranked(void *base, size_t n, size_t size, int (*cmp_idx)(con
             rank[order[i]] = i;
             memcpy(sorted + i * size, (char *)base + order[i] * size, size);
         }
-        memcpy(base, sorted, n * size);
+        if (n) /* base may be NULL when there is nothing to sort */
+            memcpy(base, sorted, n * size);
     } else {
         free(rank);
         rank = NULL;
