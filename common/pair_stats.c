@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "edit_distance.h"
+#include "hash.h"
 #include "rng.h"
 #include "runtime.h"
 
@@ -32,18 +33,12 @@ static uint64_t uniform_below(uint64_t *state, uint64_t m)
 
 uint64_t pair_seed(uint64_t seed, int64_t step, const char *scope, const char *group)
 {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over "step/scope/group" */
+    uint64_t h = FNV1A_OFFSET; /* FNV-1a over "step/scope/group" */
     char num[32];
     snprintf(num, sizeof num, "%lld/", (long long)step);
     const char *parts[3] = {num, scope, group};
-    for (int p = 0; p < 3; p++) {
-        for (const unsigned char *c = (const unsigned char *)parts[p]; *c; c++) {
-            h ^= *c;
-            h *= 0x100000001b3ULL;
-        }
-        h ^= '/';
-        h *= 0x100000001b3ULL;
-    }
+    for (int p = 0; p < 3; p++)
+        h = fnv1a_byte(fnv1a_more(h, parts[p]), '/');
     uint64_t state = seed ^ h;
     return splitmix64_next(&state);
 }

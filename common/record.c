@@ -95,13 +95,6 @@ static int next_object(record_reader *r, gm_error *err)
     }
 }
 
-static int str_equals(const msgpack_object *o, const char *s)
-{
-    size_t n = strlen(s);
-    return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-           (n == 0 || memcmp(o->via.str.ptr, s, n) == 0); /* "" has a NULL ptr */
-}
-
 /* An sbuffer whose packer remembers a failed write (msgpack-c's packers
  * return the error, but nested packing goes on past it): a record cut short
  * by a failed allocation must never be written. */
@@ -123,7 +116,7 @@ static int checked_write(void *data, const char *buf, size_t len)
 /* Validate a header record and keep its bytes. */
 static int keep_header(record_reader *r, const msgpack_object *h, gm_error *err)
 {
-    if (!str_equals(record_get(h, "format"), GM_FORMAT_NAME))
+    if (!record_str_equals(record_get(h, "format"), GM_FORMAT_NAME))
         return gm_fail(err, GM_EDATA, "%s: not a grokmon stream: header format is not \"%s\" (%s)",
                        gm_input_name(r->in), GM_FORMAT_NAME, r->where);
     const msgpack_object *v = record_get(h, "schema_version");
@@ -179,7 +172,7 @@ record_reader *record_reader_open(const char *path, gm_error *err)
         goto fail;
     }
     const msgpack_object *h = &r->current.data;
-    if (h->type != MSGPACK_OBJECT_MAP || !str_equals(record_get(h, "type"), "header")) {
+    if (h->type != MSGPACK_OBJECT_MAP || !record_str_equals(record_get(h, "type"), "header")) {
         gm_fail(err, GM_EDATA, "%s: not a grokmon stream: the first record is not a header (%s)",
                 gm_input_name(r->in), r->where);
         goto fail;
@@ -211,7 +204,7 @@ int record_reader_next(record_reader *r, const msgpack_object **rec, gm_error *e
         if (!type || type->type != MSGPACK_OBJECT_STR)
             return gm_fail(err, GM_EDATA, "%s: record has no \"type\" string (%s)",
                            gm_input_name(r->in), r->where);
-        if (str_equals(type, "header")) { /* a concatenated stream begins */
+        if (record_str_equals(type, "header")) { /* a concatenated stream begins */
             if (keep_header(r, o, err) < 0)
                 return -1;
             if (!r->pass_headers)
@@ -248,154 +241,6 @@ void record_reader_close(record_reader *r)
     free(r->headers);
     gm_input_close(r->in);
     free(r);
-}
-
-/* ---- looking inside a record ----------------------------------------- */
-
-const msgpack_object *record_get(const msgpack_object *map, const char *key)
-{
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    for (uint32_t i = 0; i < map->via.map.size; i++)
-        if (str_equals(&map->via.map.ptr[i].key, key))
-            return &map->via.map.ptr[i].val;
-    return NULL;
-}
-
-const char *record_type(const msgpack_object *map, char *buf, size_t cap)
-{
-    const msgpack_object *t = record_get(map, "type");
-    if (cap == 0)
-        return buf;
-    buf[0] = 0;
-    if (t && t->type == MSGPACK_OBJECT_STR) {
-        size_t n = t->via.str.size < cap - 1 ? t->via.str.size : cap - 1;
-        if (n) /* msgpack-c gives an empty string a NULL ptr */
-            memcpy(buf, t->via.str.ptr, n);
-        buf[n] = 0;
-    }
-    return buf;
-}
-
-int record_is_type(const msgpack_object *map, const char *type)
-{
-    return str_equals(record_get(map, "type"), type);
-}
-
-static int field_error(const msgpack_object *m, const char *key, const char *want, gm_error *err)
-{
-    char type[64];
-    record_type(m, type, sizeof type);
-    if (!record_get(m, key))
-        return gm_fail(err, GM_EDATA, "%s record lacks field \"%s\"", type, key);
-    return gm_fail(err, GM_EDATA, "%s record field \"%s\" is not %s", type, key, want);
-}
-
-int record_get_str(const msgpack_object *m, const char *key, char **out, gm_error *err)
-{
-    const msgpack_object *v = record_get(m, key);
-    if (!v || v->type != MSGPACK_OBJECT_STR)
-        return field_error(m, key, "a string", err);
-    char *s = malloc(v->via.str.size + 1);
-    if (!s)
-        return gm_fail(err, GM_ENOMEM, "out of memory");
-    if (v->via.str.size) /* msgpack-c gives an empty string a NULL ptr */
-        memcpy(s, v->via.str.ptr, v->via.str.size);
-    s[v->via.str.size] = 0;
-    *out = s;
-    return 0;
-}
-
-int record_get_i64(const msgpack_object *m, const char *key, int64_t *out, gm_error *err)
-{
-    const msgpack_object *v = record_get(m, key);
-    if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= INT64_MAX) {
-        *out = (int64_t)v->via.u64;
-        return 0;
-    }
-    if (v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        *out = v->via.i64;
-        return 0;
-    }
-    if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        char type[64];
-        return gm_fail(err, GM_EDATA, "%s record field \"%s\" is %llu, out of range (at most %lld)",
-                       record_type(m, type, sizeof type), key, (unsigned long long)v->via.u64,
-                       (long long)INT64_MAX);
-    }
-    return field_error(m, key, "an integer", err);
-}
-
-int record_get_f64(const msgpack_object *m, const char *key, double *out, gm_error *err)
-{
-    const msgpack_object *v = record_get(m, key);
-    if (v && (v->type == MSGPACK_OBJECT_FLOAT64 || v->type == MSGPACK_OBJECT_FLOAT32)) {
-        *out = v->via.f64;
-        return 0;
-    }
-    if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        *out = (double)v->via.u64;
-        return 0;
-    }
-    if (v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        *out = (double)v->via.i64;
-        return 0;
-    }
-    return field_error(m, key, "a number", err);
-}
-
-int record_get_bool(const msgpack_object *m, const char *key, int *out, gm_error *err)
-{
-    const msgpack_object *v = record_get(m, key);
-    if (!v || v->type != MSGPACK_OBJECT_BOOLEAN)
-        return field_error(m, key, "a boolean", err);
-    *out = v->via.boolean;
-    return 0;
-}
-
-int record_is_nil(const msgpack_object *m, const char *key)
-{
-    const msgpack_object *v = record_get(m, key);
-    return !v || v->type == MSGPACK_OBJECT_NIL;
-}
-
-static int get_vector(const msgpack_object *m, const char *key, size_t elem, const char *what,
-                      void **out, size_t *n, gm_error *err)
-{
-    const msgpack_object *v = record_get(m, key);
-    if (!v || v->type != MSGPACK_OBJECT_BIN)
-        return field_error(m, key, what, err);
-    if (v->via.bin.size % elem != 0) {
-        char type[64];
-        return gm_fail(err, GM_EDATA, "%s record field \"%s\" holds %u bytes, not a whole number of %zu-byte elements",
-                       record_type(m, type, sizeof type), key, v->via.bin.size, elem);
-    }
-    *n = v->via.bin.size / elem;
-    *out = NULL;
-    if (*n == 0)
-        return 0;
-    *out = malloc(v->via.bin.size);
-    if (!*out)
-        return gm_fail(err, GM_ENOMEM, "out of memory reading field \"%s\"", key);
-    memcpy(*out, v->via.bin.ptr, v->via.bin.size);
-    return 0;
-}
-
-int record_get_f32s(const msgpack_object *m, const char *key, float **out, size_t *n, gm_error *err)
-{
-    return get_vector(m, key, 4, "an f32 vector (bin)", (void **)out, n, err);
-}
-int record_get_f64s(const msgpack_object *m, const char *key, double **out, size_t *n, gm_error *err)
-{
-    return get_vector(m, key, 8, "an f64 vector (bin)", (void **)out, n, err);
-}
-int record_get_u32s(const msgpack_object *m, const char *key, uint32_t **out, size_t *n, gm_error *err)
-{
-    return get_vector(m, key, 4, "a u32 vector (bin)", (void **)out, n, err);
-}
-int record_get_u16s(const msgpack_object *m, const char *key, uint16_t **out, size_t *n, gm_error *err)
-{
-    return get_vector(m, key, 2, "a u16 vector (bin)", (void **)out, n, err);
 }
 
 /* ---- writing --------------------------------------------------------- */
@@ -449,23 +294,72 @@ int record_writer_end(record_writer *w, gm_error *err)
     return w->buf.sb.size >= FLUSH_AT ? flush(w, err) : 0;
 }
 
+size_t record_writer_mark(const record_writer *w) { return w->buf.sb.size; }
+
+/* A msgpack packer writing into a fixed array: map headers are 5 bytes at most. */
+typedef struct fixed_bytes {
+    char b[8];
+    size_t n;
+} fixed_bytes;
+
+static int fixed_write(void *data, const char *buf, size_t len)
+{
+    fixed_bytes *f = data;
+    if (f->n + len > sizeof f->b)
+        return -1;
+    memcpy(f->b + f->n, buf, len);
+    f->n += len;
+    return 0;
+}
+
+int record_writer_insert_map(record_writer *w, size_t mark, uint32_t n_keys)
+{
+    fixed_bytes head = {.n = 0};
+    msgpack_packer hp;
+    msgpack_packer_init(&hp, &head, fixed_write);
+    msgpack_pack_map(&hp, n_keys); /* the smallest form, as msgpack_pack_map always writes */
+    if (w->buf.oom || mark > w->buf.sb.size)
+        return w->buf.oom = 1, -1;
+    size_t body = w->buf.sb.size - mark;
+    if (checked_write(&w->buf, head.b, head.n) != 0) /* grow by the header's length */
+        return -1;
+    memmove(w->buf.sb.data + mark + head.n, w->buf.sb.data + mark, body);
+    memcpy(w->buf.sb.data + mark, head.b, head.n);
+    return 0;
+}
+
+/* Key-value packers that return 1, the number of keys they add, so that the
+ * header's map size is their sum, never a hand count. */
+static uint32_t header_key(msgpack_packer *pk, const char *key)
+{
+    pack_str(pk, key);
+    return 1;
+}
+
+static uint32_t header_str(msgpack_packer *pk, const char *key, const char *val)
+{
+    pack_str(pk, key);
+    pack_str(pk, val);
+    return 1;
+}
+
 /* The header map up to its "inputs" array of n entries; the caller packs them. */
 static void pack_own_header(record_writer *w, size_t n_inputs)
 {
     msgpack_packer *pk = &w->pk;
-    msgpack_pack_map(pk, 7);
-    pack_kv_str(pk, "type", "header");
-    pack_kv_str(pk, "format", GM_FORMAT_NAME);
-    pack_kv_i64(pk, "schema_version", GM_SCHEMA_VERSION);
-    pack_kv_str(pk, "stage", w->stage);
-    pack_kv_str(pk, "version", w->version);
-    pack_str(pk, "options");
+    size_t mark = record_writer_mark(w);
+    uint32_t n = header_str(pk, "type", "header") + header_str(pk, "format", GM_FORMAT_NAME);
+    n += header_key(pk, "schema_version");
+    msgpack_pack_int64(pk, GM_SCHEMA_VERSION);
+    n += header_str(pk, "stage", w->stage) + header_str(pk, "version", w->version);
+    n += header_key(pk, "options");
     if (w->pack_options)
         w->pack_options(pk, w->options_ctx);
     else
         msgpack_pack_map(pk, 0);
-    pack_str(pk, "inputs");
+    n += header_key(pk, "inputs");
     msgpack_pack_array(pk, n_inputs);
+    record_writer_insert_map(w, mark, n); /* a failure marks the buffer out of memory */
 }
 
 int record_writer_header(record_writer *w, const char *stage, const char *version,
@@ -541,52 +435,3 @@ void pack_str(msgpack_packer *pk, const char *s)
     msgpack_pack_str(pk, n);
     msgpack_pack_str_body(pk, s, n);
 }
-
-void pack_kv_str(msgpack_packer *pk, const char *key, const char *val)
-{
-    pack_str(pk, key);
-    if (val)
-        pack_str(pk, val);
-    else
-        msgpack_pack_nil(pk);
-}
-
-void pack_kv_i64(msgpack_packer *pk, const char *key, int64_t val)
-{
-    pack_str(pk, key);
-    msgpack_pack_int64(pk, val);
-}
-
-void pack_kv_f64(msgpack_packer *pk, const char *key, double val)
-{
-    pack_str(pk, key);
-    msgpack_pack_double(pk, val);
-}
-
-void pack_kv_bool(msgpack_packer *pk, const char *key, int val)
-{
-    pack_str(pk, key);
-    if (val)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
-}
-
-void pack_kv_nil(msgpack_packer *pk, const char *key)
-{
-    pack_str(pk, key);
-    msgpack_pack_nil(pk);
-}
-
-static void pack_kv_bin(msgpack_packer *pk, const char *key, const void *v, size_t bytes)
-{
-    pack_str(pk, key);
-    msgpack_pack_bin(pk, bytes);
-    if (bytes)
-        msgpack_pack_bin_body(pk, v, bytes);
-}
-
-void pack_kv_f32s(msgpack_packer *pk, const char *key, const float *v, size_t n) { pack_kv_bin(pk, key, v, n * 4); }
-void pack_kv_f64s(msgpack_packer *pk, const char *key, const double *v, size_t n) { pack_kv_bin(pk, key, v, n * 8); }
-void pack_kv_u32s(msgpack_packer *pk, const char *key, const uint32_t *v, size_t n) { pack_kv_bin(pk, key, v, n * 4); }
-void pack_kv_u16s(msgpack_packer *pk, const char *key, const uint16_t *v, size_t n) { pack_kv_bin(pk, key, v, n * 2); }

@@ -10,7 +10,8 @@
  *
  * Writing checks every allocation: a record that could not be packed whole
  * is an out-of-memory error at the next record_writer_end or close, never a
- * short record in the output.
+ * short record in the output. Records are built with record_map.h (a map
+ * that counts its keys) or, for the types of record_types.h, rf_write.
  *
  * Ownership: a record returned by record_reader_next lives until the next call
  * or record_reader_close. Getters that return vectors malloc a copy that the
@@ -62,28 +63,58 @@ const msgpack_object *record_reader_header(const record_reader *r);
 
 void record_reader_close(record_reader *r); /* accepts NULL */
 
-/* ---- looking inside a record (a msgpack map) -------------------------- */
+/* ---- looking inside a record (a msgpack map): record_get.c -------------- */
 
 /* The value under key, or NULL if absent. */
 const msgpack_object *record_get(const msgpack_object *map, const char *key);
 /* The record's "type" as a NUL-terminated copy in buf (truncated to cap). */
 const char *record_type(const msgpack_object *map, char *buf, size_t cap);
 int record_is_type(const msgpack_object *map, const char *type);
+/* Is o a string equal to s? */
+int record_str_equals(const msgpack_object *o, const char *s);
+/* Is the value nil (or absent)? */
+int record_is_nil(const msgpack_object *m, const char *key);
 
-/* Typed getters: 0 on success, -1 with err naming the key when the field is
- * missing or of the wrong kind. Strings are malloc'd NUL-terminated copies. */
+/* How an error about a field reads. One wording: `metric record lacks field
+ * "n"`, `trace record field "step" is not an integer`. report keeps the
+ * wording its tests (and users' scripts) know for the records it reads:
+ * `metric record lacks required field 'n'`, `metric field 'step' is a
+ * string, expected an integer`. Nothing else differs. */
+typedef enum { RECORD_WORDING_STAGE = 0, RECORD_WORDING_REPORT } record_wording;
+
+typedef enum { RECORD_STR, RECORD_I64, RECORD_F64, RECORD_BOOL } record_scalar;
+
+/* The one getter: *out is a char * (a malloc'd NUL-terminated copy), int64_t,
+ * double (ints convert) or int, as kind says. 0, or -1 with err naming the
+ * record type and key when the field is missing or of the wrong kind. */
+int record_get_as(const msgpack_object *m, const char *key, record_scalar kind,
+                  record_wording wd, void *out, gm_error *err);
+
+/* Typed getters (record_get_as, stage wording). */
 int record_get_str(const msgpack_object *m, const char *key, char **out, gm_error *err);
 int record_get_i64(const msgpack_object *m, const char *key, int64_t *out, gm_error *err);
 int record_get_f64(const msgpack_object *m, const char *key, double *out, gm_error *err);
 int record_get_bool(const msgpack_object *m, const char *key, int *out, gm_error *err);
+/* Optional fields: absent or nil is no value (*out NULL, *present 0), any
+ * other value is read as by the getters above, with the same errors. */
+int record_get_opt_str(const msgpack_object *m, const char *key, char **out, gm_error *err);
+int record_get_opt_i64(const msgpack_object *m, const char *key, int *present, int64_t *out,
+                       gm_error *err);
+int record_get_opt_f64(const msgpack_object *m, const char *key, int *present, double *out,
+                       gm_error *err);
+/* A flag read leniently: its value, or `otherwise` when absent or not a bool. */
+int record_bool_or(const msgpack_object *m, const char *key, int otherwise);
+
 /* Vectors: the bin length must be a multiple of the element size; *n is the
  * element count; *out is a malloc'd copy (NULL when n == 0). */
 int record_get_f32s(const msgpack_object *m, const char *key, float **out, size_t *n, gm_error *err);
 int record_get_f64s(const msgpack_object *m, const char *key, double **out, size_t *n, gm_error *err);
 int record_get_u32s(const msgpack_object *m, const char *key, uint32_t **out, size_t *n, gm_error *err);
 int record_get_u16s(const msgpack_object *m, const char *key, uint16_t **out, size_t *n, gm_error *err);
-/* Is the value nil (or absent)? */
-int record_is_nil(const msgpack_object *m, const char *key);
+/* A vector's bytes where they lie in the record (unaligned), and its element
+ * count; what names the kind in the error ("an f32 vector (bin)"). */
+int record_get_view(const msgpack_object *m, const char *key, size_t elem, const char *what,
+                    record_wording wd, const void **bytes, size_t *n, gm_error *err);
 
 /* ---- writing --------------------------------------------------------- */
 
@@ -92,11 +123,18 @@ typedef struct record_writer record_writer;
 /* Takes ownership of out (committed or aborted by close/abort). */
 record_writer *record_writer_create(gm_output *out, gm_error *err);
 
-/* The packer to build one record with: msgpack_pack_map(pk, n) and then n
- * key/value pairs (the pack_kv_* helpers below), then record_writer_end. */
+/* The packer a record is built with (record_map.h counts its keys), then
+ * record_writer_end. */
 msgpack_packer *record_writer_packer(record_writer *w);
 /* Marks the end of one record; flushes buffered bytes now and then. */
 int record_writer_end(record_writer *w, gm_error *err);
+
+/* For record_map (record_map.h), which counts a map's keys as they come and
+ * puts its header in front of them at the end: the buffer position now, and
+ * the map header for n_keys inserted at mark (-1 when out of memory, which
+ * record_writer_end then reports). Nothing is flushed between the two. */
+size_t record_writer_mark(const record_writer *w);
+int record_writer_insert_map(record_writer *w, size_t mark, uint32_t n_keys);
 
 /* Write the stream header: stage name and version, its options (a packer
  * callback writes a map, e.g. cli_pack_options), and the headers of its
@@ -127,16 +165,7 @@ int record_writer_close(record_writer *w, gm_error *err);
 /* Drop everything written, remove the temporary file; frees w. Accepts NULL. */
 void record_writer_abort(record_writer *w);
 
-/* Pack helpers: key then value. Vectors go out as bin, little-endian. */
+/* A string, for packers of maps of other shapes (cli_pack_options). */
 void pack_str(msgpack_packer *pk, const char *s);
-void pack_kv_str(msgpack_packer *pk, const char *key, const char *val);
-void pack_kv_i64(msgpack_packer *pk, const char *key, int64_t val);
-void pack_kv_f64(msgpack_packer *pk, const char *key, double val);
-void pack_kv_bool(msgpack_packer *pk, const char *key, int val);
-void pack_kv_nil(msgpack_packer *pk, const char *key);
-void pack_kv_f32s(msgpack_packer *pk, const char *key, const float *v, size_t n);
-void pack_kv_f64s(msgpack_packer *pk, const char *key, const double *v, size_t n);
-void pack_kv_u32s(msgpack_packer *pk, const char *key, const uint32_t *v, size_t n);
-void pack_kv_u16s(msgpack_packer *pk, const char *key, const uint16_t *v, size_t n);
 
 #endif

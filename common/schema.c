@@ -1,46 +1,59 @@
-/* schema.c: the vector fields of docs/records.md as a table: the element
- * type of each, and whether nil may stand in for it ("or nil" in records.md). */
+/* schema.c: the vector fields of docs/records.md: the element type of each,
+ * and whether nil may stand in for it ("or nil" in records.md). The records
+ * of record_types.h say it in their field lists; the sample's is here. */
 #include "schema.h"
 
 #include <string.h>
 
+#include "record_types.h"
+
+/* The records outside record_types.h's lists (written by one stage, read by
+ * another through record.h's getters). */
 static const struct {
     const char *type, *field;
     schema_elem elem;
-    int nullable;
-} vector_fields[] = {
-    {"sample", "tokens", SCHEMA_U32, 0},
-    {"trace", "token_nll", SCHEMA_F32, 0},
-    {"trace", "router_mean", SCHEMA_F32, 0},
-    {"trace", "topk_mean", SCHEMA_F32, 0},
-    {"trace", "topk_ids", SCHEMA_U16, 0},
-    {"trace", "topk_weights", SCHEMA_F32, 0},
-    {"trace", "probs", SCHEMA_F32, 0},
-    {"pathway", "layer_counts", SCHEMA_U16, 0},
-    {"pathway", "cosines", SCHEMA_F64, 0},
-    {"membership", "steps", SCHEMA_U32, 0},
-    {"membership", "losses", SCHEMA_F64, 0},
-    {"metric", "layer_distance", SCHEMA_F64, 1},
+} other_vectors[] = {
+    {"sample", "tokens", SCHEMA_U32},
 };
 
-static long field_index(const char *record_type, const char *field)
+static schema_elem elem_of(rf_kind k)
 {
-    for (size_t i = 0; i < sizeof vector_fields / sizeof vector_fields[0]; i++)
-        if (strcmp(vector_fields[i].type, record_type) == 0 && strcmp(vector_fields[i].field, field) == 0)
-            return (long)i;
-    return -1;
+    switch (k) {
+    case RF_F32S: return SCHEMA_F32;
+    case RF_F64S: return SCHEMA_F64;
+    case RF_U16S: return SCHEMA_U16;
+    case RF_U32S: return SCHEMA_U32;
+    default: return SCHEMA_NOT_VECTOR;
+    }
+}
+
+static const rf_field *listed_field(const char *record_type, const char *field)
+{
+    for (size_t t = 0; t < record_types_count; t++) {
+        if (strcmp(record_types[t]->type, record_type) != 0)
+            continue;
+        for (size_t i = 0; i < record_types[t]->n_fields; i++)
+            if (strcmp(record_types[t]->fields[i].key, field) == 0)
+                return &record_types[t]->fields[i];
+    }
+    return NULL;
 }
 
 schema_elem schema_vector_type(const char *record_type, const char *field)
 {
-    long i = field_index(record_type, field);
-    return i < 0 ? SCHEMA_NOT_VECTOR : vector_fields[i].elem;
+    const rf_field *f = listed_field(record_type, field);
+    if (f)
+        return elem_of(f->kind);
+    for (size_t i = 0; i < sizeof other_vectors / sizeof other_vectors[0]; i++)
+        if (strcmp(other_vectors[i].type, record_type) == 0 && strcmp(other_vectors[i].field, field) == 0)
+            return other_vectors[i].elem;
+    return SCHEMA_NOT_VECTOR;
 }
 
 int schema_vector_nullable(const char *record_type, const char *field)
 {
-    long i = field_index(record_type, field);
-    return i >= 0 && vector_fields[i].nullable;
+    const rf_field *f = listed_field(record_type, field);
+    return f && elem_of(f->kind) != SCHEMA_NOT_VECTOR && (f->flags & RF_NIL);
 }
 
 const char *schema_elem_name(schema_elem e)

@@ -8,17 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "tokenizer_impl.h"
 
 #define EMPTY_KEY UINT64_MAX
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-    return h;
-}
 
 static uint64_t mix64(uint64_t x)
 {
@@ -103,7 +96,7 @@ int tok_bpe_index(tok_bpe *m, gm_error *err)
         if (tok_bpe_lookup(m, m->str[id], m->len[id]) >= 0)
             return gm_fail(err, GM_EDATA, "token \"%s\" appears twice in the vocabulary",
                            m->str[id]);
-        size_t h = fnv1a(m->str[id], m->len[id]) & (n - 1);
+        size_t h = fnv1a_n(m->str[id], m->len[id]) & (n - 1);
         while (m->slots[h])
             h = (h + 1) & (n - 1);
         m->slots[h] = id + 1;
@@ -121,7 +114,7 @@ int64_t tok_bpe_lookup(const tok_bpe *m, const char *s, size_t n)
 {
     if (!m->n_slots)
         return -1;
-    size_t h = fnv1a(s, n) & (m->n_slots - 1);
+    size_t h = fnv1a_n(s, n) & (m->n_slots - 1);
     for (; m->slots[h]; h = (h + 1) & (m->n_slots - 1)) {
         uint32_t id = m->slots[h] - 1;
         if (m->len[id] == n && memcmp(m->str[id], s, n) == 0)

@@ -11,9 +11,10 @@
 #include <string.h>
 
 #include "memorize.h"
+#include "record_types.h"
 
 /* eps for domain d from --eps-domain NAME=V, or NaN. -1 on a malformed entry. */
-static int eps_override(const study *st, const char *const *list, int n, double *eps, size_t d,
+static int eps_override(const panel *st, const char *const *list, int n, double *eps, size_t d,
                         gm_error *err)
 {
     for (int q = 0; q < n; q++) {
@@ -38,7 +39,7 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int group_add(study *st, size_t d, int memorized, int64_t step, gm_error *err)
+static int group_add(panel *st, size_t d, int memorized, int64_t step, gm_error *err)
 {
     char at[32]; /* "@STEP" or "@never"; the domain name may be of any length */
     if (memorized)
@@ -46,7 +47,7 @@ static int group_add(study *st, size_t d, int memorized, int64_t step, gm_error 
     else
         snprintf(at, sizeof at, "@never");
     size_t n = strlen(st->domains[d].name);
-    study_group *v = realloc(st->groups, (st->n_groups + 1) * sizeof *v);
+    panel_group *v = realloc(st->groups, (st->n_groups + 1) * sizeof *v);
     char *copy = malloc(n + strlen(at) + 1);
     if (copy) {
         memcpy(copy, st->domains[d].name, n);
@@ -59,11 +60,11 @@ static int group_add(study *st, size_t d, int memorized, int64_t step, gm_error 
         return gm_fail(err, GM_ENOMEM, "out of memory");
     }
     st->groups = v;
-    v[st->n_groups++] = (study_group){.name = copy, .domain = d, .memorized = memorized, .mem_step = step};
+    v[st->n_groups++] = (panel_group){.name = copy, .domain = d, .memorized = memorized, .mem_step = step};
     return 0;
 }
 
-int groups_assign(study *st, double eps_all, const char *const *eps_domain, int n_eps,
+int groups_assign(panel *st, double eps_all, const char *const *eps_domain, int n_eps,
                   double delta, memorize_search search, gm_error *err)
 {
     size_t N = st->n_samples, T = st->n_loss_steps;
@@ -87,7 +88,7 @@ int groups_assign(study *st, double eps_all, const char *const *eps_domain, int 
     }
     int rc = -1;
     for (size_t d = 0; d < st->n_domains; d++) {
-        study_domain *dom = &st->domains[d];
+        panel_domain *dom = &st->domains[d];
         size_t n = 0;
         for (size_t i = 0; i < N; i++)
             if (!st->samples[i].dropped && st->samples[i].domain == d)
@@ -114,7 +115,7 @@ int groups_assign(study *st, double eps_all, const char *const *eps_domain, int 
         /* t* per sample; the domain's groups in ascending step, never last */
         size_t n_steps = 0;
         for (size_t i = 0; i < N; i++) {
-            study_sample *s = &st->samples[i];
+            panel_sample *s = &st->samples[i];
             if (s->dropped || s->domain != d)
                 continue;
             int64_t t = memorize_index(st->loss + i * T, T, dom->eps, delta);
@@ -131,7 +132,7 @@ int groups_assign(study *st, double eps_all, const char *const *eps_domain, int 
         if (n_steps < n && group_add(st, d, 0, 0, err))
             goto done;
         for (size_t i = 0; i < N; i++) {
-            study_sample *s = &st->samples[i];
+            panel_sample *s = &st->samples[i];
             if (s->dropped || s->domain != d)
                 continue;
             for (size_t g = first; g < st->n_groups; g++)
@@ -147,30 +148,19 @@ done:
     return rc;
 }
 
-int groups_write(const study *st, record_writer *w, gm_error *err)
+int groups_write(const panel *st, record_writer *w, gm_error *err)
 {
-    msgpack_packer *pk = record_writer_packer(w);
     for (size_t d = 0; d < st->n_domains; d++) {
-        const study_domain *dom = &st->domains[d];
-        msgpack_pack_map(pk, 13);
-        pack_kv_str(pk, "type", "calibration");
-        pack_kv_str(pk, "domain", dom->name);
-        pack_kv_f64(pk, "eps", dom->eps);
-        pack_kv_f64(pk, "delta", dom->delta);
-        pack_kv_i64(pk, "n", (int64_t)dom->n);
+        const panel_domain *dom = &st->domains[d];
+        /* with the analysis choices made upstream, so the report can state them */
+        struct calibration_record c = {
+            .domain = dom->name, .eps = dom->eps, .delta = dom->delta, .n = (int64_t)dom->n,
+            .calibrated = dom->calibrated, .in_band = dom->in_band, .search = dom->search,
+            .threshold = st->threshold, .weights = st->weights, .n_layers = st->L,
+            .n_checkpoints = (int64_t)st->n_loss_steps};
         if (dom->n)
-            pack_kv_f64(pk, "memorized_before_last", (double)dom->before_last / (double)dom->n);
-        else
-            pack_kv_nil(pk, "memorized_before_last");
-        pack_kv_bool(pk, "calibrated", dom->calibrated);
-        pack_kv_bool(pk, "in_band", dom->in_band);
-        pack_kv_str(pk, "search", dom->search);
-        /* the analysis choices made upstream, so the report can state them */
-        pack_kv_f64(pk, "threshold", st->threshold);
-        pack_kv_str(pk, "weights", st->weights);
-        pack_kv_i64(pk, "n_layers", st->L);
-        pack_kv_i64(pk, "n_checkpoints", (int64_t)st->n_loss_steps);
-        if (record_writer_end(w, err))
+            RF_SET(c, calibration, memorized_before_last, (double)dom->before_last / (double)dom->n);
+        if (rf_write(&calibration_fields, &c, w, err))
             return -1;
     }
     size_t T = st->n_loss_steps;
@@ -186,24 +176,16 @@ int groups_write(const study *st, record_writer *w, gm_error *err)
         steps[t] = (uint32_t)st->loss_steps[t];
     }
     for (size_t i = 0; i < st->n_samples; i++) {
-        const study_sample *s = &st->samples[i];
+        const panel_sample *s = &st->samples[i];
         if (s->dropped)
             continue;
-        const study_domain *dom = &st->domains[s->domain];
-        msgpack_pack_map(pk, 9);
-        pack_kv_str(pk, "type", "membership");
-        pack_kv_str(pk, "id", s->id);
-        pack_kv_str(pk, "domain", dom->name);
+        const panel_domain *dom = &st->domains[s->domain];
+        struct membership_record mr = {
+            .id = s->id, .domain = dom->name, .group = st->groups[s->group].name,
+            .eps = dom->eps, .delta = dom->delta, .steps = {steps, T}, .losses = {st->loss + i * T, T}};
         if (s->memorized)
-            pack_kv_i64(pk, "mem_step", s->mem_step);
-        else
-            pack_kv_nil(pk, "mem_step");
-        pack_kv_str(pk, "group", st->groups[s->group].name);
-        pack_kv_f64(pk, "eps", dom->eps);
-        pack_kv_f64(pk, "delta", dom->delta);
-        pack_kv_u32s(pk, "steps", steps, T);
-        pack_kv_f64s(pk, "losses", st->loss + i * T, T);
-        if (record_writer_end(w, err)) {
+            RF_SET(mr, membership, mem_step, s->mem_step);
+        if (rf_write(&membership_fields, &mr, w, err)) {
             free(steps);
             return -1;
         }

@@ -6,16 +6,16 @@
 #define GM_GROUPS_H
 
 #include "memorize.h"
-#include "study.h"
+#include "panel.h"
 
 /* eps_all: NaN to calibrate every domain (searching as `search` says), else
  * that eps for every domain; eps_domain: n entries "NAME=V" overriding single
  * domains. */
-int groups_assign(study *st, double eps_all, const char *const *eps_domain, int n,
+int groups_assign(panel *st, double eps_all, const char *const *eps_domain, int n,
                   double delta, memorize_search search, gm_error *err);
 
 /* One calibration record per domain (by name), then one membership record per
  * sample kept (in input order). */
-int groups_write(const study *st, record_writer *w, gm_error *err);
+int groups_write(const panel *st, record_writer *w, gm_error *err);
 
 #endif

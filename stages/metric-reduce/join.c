@@ -1,4 +1,4 @@
-/* join.c: fills metric-reduce's study table from pathway records (and, in the
+/* join.c: fills metric-reduce's panel table from pathway records (and, in the
  * per-checkpoint mode, membership records): samples joined by id, checkpoints
  * by name with their step, one cell per (checkpoint, sample); duplicates and
  * missing samples are found here, never dropped silently. It computes no
@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "pathway.h"
-#include "study.h"
+#include "record_types.h"
+#include "panel.h"
 
 typedef struct id_index {
     size_t *slot;   /* sample index + 1; 0 = empty */
@@ -18,7 +20,7 @@ typedef struct id_index {
 
 typedef struct pending_cell {
     size_t sample, ckpt;
-    study_cell cell;
+    panel_cell cell;
 } pending_cell;
 
 typedef struct pending {
@@ -26,22 +28,12 @@ typedef struct pending {
     size_t n, cap;
 } pending;
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-void study_init(study *st)
+void panel_init(panel *st)
 {
     memset(st, 0, sizeof *st);
 }
 
-void study_free(study *st)
+void panel_free(panel *st)
 {
     for (size_t i = 0; i < st->n_samples; i++)
         free(st->samples[i].id);
@@ -75,15 +67,15 @@ void study_free(study *st)
     memset(st, 0, sizeof *st);
 }
 
-static size_t *index_probe(id_index *ix, const study *st, const char *id)
+static size_t *index_probe(id_index *ix, const panel *st, const char *id)
 {
-    size_t h = (size_t)hash_str(id) & (ix->cap - 1);
+    size_t h = (size_t)fnv1a(id) & (ix->cap - 1);
     while (ix->slot[h] && strcmp(st->samples[ix->slot[h] - 1].id, id) != 0)
         h = (h + 1) & (ix->cap - 1);
     return &ix->slot[h];
 }
 
-static size_t sample_find(const study *st, const char *id)
+static size_t sample_find(const panel *st, const char *id)
 {
     id_index *ix = st->id_index;
     if (!ix)
@@ -93,7 +85,7 @@ static size_t sample_find(const study *st, const char *id)
 }
 
 /* Add a new sample (id not yet present); takes ownership of id. */
-static int sample_add(study *st, char *id, size_t domain, gm_error *err)
+static int sample_add(panel *st, char *id, size_t domain, gm_error *err)
 {
     id_index *ix = st->id_index;
     if (!ix) {
@@ -115,13 +107,13 @@ static int sample_add(study *st, char *id, size_t domain, gm_error *err)
     }
     if (st->n_samples == st->cap_samples) {
         size_t cap = st->cap_samples ? 2 * st->cap_samples : 256;
-        study_sample *v = realloc(st->samples, cap * sizeof *v);
+        panel_sample *v = realloc(st->samples, cap * sizeof *v);
         if (!v)
             goto nomem;
         st->samples = v;
         st->cap_samples = cap;
     }
-    study_sample *s = &st->samples[st->n_samples];
+    panel_sample *s = &st->samples[st->n_samples];
     memset(s, 0, sizeof *s);
     s->id = id;
     s->domain = domain;
@@ -133,7 +125,7 @@ nomem:
     return gm_fail(err, GM_ENOMEM, "out of memory for %zu samples", st->n_samples + 1);
 }
 
-size_t study_domain_find(const study *st, const char *name)
+size_t panel_domain_find(const panel *st, const char *name)
 {
     for (size_t d = 0; d < st->n_domains; d++)
         if (strcmp(st->domains[d].name, name) == 0)
@@ -141,12 +133,12 @@ size_t study_domain_find(const study *st, const char *name)
     return (size_t)-1;
 }
 
-static size_t domain_get(study *st, const char *name, gm_error *err)
+static size_t domain_get(panel *st, const char *name, gm_error *err)
 {
-    size_t d = study_domain_find(st, name);
+    size_t d = panel_domain_find(st, name);
     if (d != (size_t)-1)
         return d;
-    study_domain *v = realloc(st->domains, (st->n_domains + 1) * sizeof *v);
+    panel_domain *v = realloc(st->domains, (st->n_domains + 1) * sizeof *v);
     char *copy = strdup(name);
     if (!v || !copy) {
         if (v)
@@ -163,7 +155,7 @@ static size_t domain_get(study *st, const char *name, gm_error *err)
     return st->n_domains++;
 }
 
-static size_t ckpt_get(study *st, const char *name, int64_t step, gm_error *err)
+static size_t ckpt_get(panel *st, const char *name, int64_t step, gm_error *err)
 {
     for (size_t k = 0; k < st->n_ckpts; k++) {
         if (strcmp(st->ckpts[k].name, name) == 0) {
@@ -180,7 +172,7 @@ static size_t ckpt_get(study *st, const char *name, int64_t step, gm_error *err)
             return (size_t)-1;
         }
     }
-    study_ckpt *v = realloc(st->ckpts, (st->n_ckpts + 1) * sizeof *v);
+    panel_ckpt *v = realloc(st->ckpts, (st->n_ckpts + 1) * sizeof *v);
     char *copy = strdup(name);
     if (!v || !copy) {
         if (v)
@@ -195,90 +187,87 @@ static size_t ckpt_get(study *st, const char *name, int64_t step, gm_error *err)
     return st->n_ckpts++;
 }
 
-static double opt_f64(const msgpack_object *m, const char *key, int *bad, gm_error *err)
-{
-    double v;
-    if (record_is_nil(m, key))
-        return NAN;
-    if (record_get_f64(m, key, &v, err)) {
-        *bad = 1;
-        return NAN;
-    }
-    return v;
-}
-
 /* Every pathway record must share L, E, threshold and weights. */
-static int check_shape(study *st, const msgpack_object *rec, const char *id, gm_error *err)
+static int check_shape(panel *st, const struct pathway_record *p, gm_error *err)
 {
-    int64_t L, E;
-    double tau;
-    char *weights = NULL;
-    if (record_get_i64(rec, "n_layers", &L, err) || record_get_i64(rec, "n_experts", &E, err)
-        || record_get_f64(rec, "threshold", &tau, err) || record_get_str(rec, "weights", &weights, err))
-        return -1;
-    int rc = 0;
-    if (L < 1 || E < 1 || E > 65535) {
-        rc = gm_fail(err, GM_EDATA, "sample %s: n_layers %lld, n_experts %lld out of range", id,
-                     (long long)L, (long long)E);
-    } else if (strcmp(weights, "softmax") != 0 && strcmp(weights, "topk") != 0) {
-        rc = gm_fail(err, GM_EDATA, "sample %s: weights '%s': expected softmax or topk", id, weights);
-    } else if (!st->have_shape) {
+    int64_t L = p->n_layers, E = p->n_experts;
+    double tau = p->threshold;
+    const char *id = p->id, *weights = p->weights;
+    if (L < 1 || E < 1 || E > 65535)
+        return gm_fail(err, GM_EDATA, "sample %s: n_layers %lld, n_experts %lld out of range", id,
+                       (long long)L, (long long)E);
+    if (strcmp(weights, "softmax") != 0 && strcmp(weights, "topk") != 0)
+        return gm_fail(err, GM_EDATA, "sample %s: weights '%s': expected softmax or topk", id, weights);
+    if (!st->have_shape) {
         st->L = L;
         st->E = E;
         st->threshold = tau;
         snprintf(st->weights, sizeof st->weights, "%s", weights);
         st->have_shape = 1;
     } else if (L != st->L || E != st->E) {
-        rc = gm_fail(err, GM_EDATA, "sample %s: %lld layers x %lld experts, earlier records have "
-                     "%lld x %lld", id, (long long)L, (long long)E, (long long)st->L, (long long)st->E);
+        return gm_fail(err, GM_EDATA, "sample %s: %lld layers x %lld experts, earlier records have "
+                       "%lld x %lld", id, (long long)L, (long long)E, (long long)st->L, (long long)st->E);
     } else if (tau != st->threshold || strcmp(weights, st->weights) != 0) {
-        rc = gm_fail(err, GM_EDATA, "sample %s: threshold %g with %s weights, earlier records have "
-                     "%g with %s: distances across them would not compare", id, tau, weights,
-                     st->threshold, st->weights);
+        return gm_fail(err, GM_EDATA, "sample %s: threshold %g with %s weights, earlier records have "
+                       "%g with %s: distances across them would not compare", id, tau, weights,
+                       st->threshold, st->weights);
     }
-    free(weights);
-    return rc;
+    return 0;
 }
 
-int study_add_pathway(study *st, const msgpack_object *rec, int allow_missing, size_t *unknown,
+/* A real that may be nil: NaN when it is. */
+static double real_or_nan(const struct pathway_record *p, int field, double v)
+{
+    return p->has & RF_BIT(field) ? v : NAN;
+}
+
+int panel_add_pathway(panel *st, const msgpack_object *rec, int allow_missing, size_t *unknown,
                       gm_error *err)
 {
-    char *id = NULL, *domain = NULL, *ckpt = NULL, *path = NULL;
+    char *id = NULL, *path = NULL;
     uint16_t *sym = NULL;
     size_t *lstart = NULL;
-    int64_t step;
-    int rc = -1, bad = 0;
-    if (record_get_str(rec, "id", &id, err) || record_get_str(rec, "domain", &domain, err)
-        || record_get_str(rec, "checkpoint", &ckpt, err) || record_get_str(rec, "path", &path, err))
-        goto done;
-    if (record_is_nil(rec, "step")) {
+    int rc = -1;
+    struct pathway_record p;
+    rf_want fields = {
+        .read = RF_BIT(pathway_f_step) | RF_BIT(pathway_f_loss) | RF_BIT(pathway_f_consistency_c)
+                | RF_BIT(pathway_f_consistency_s) | RF_BIT(pathway_f_entropy),
+        .value = RF_BIT(pathway_f_id) | RF_BIT(pathway_f_domain) | RF_BIT(pathway_f_checkpoint)
+                 | RF_BIT(pathway_f_path) | RF_BIT(pathway_f_n_layers) | RF_BIT(pathway_f_n_experts)
+                 | RF_BIT(pathway_f_threshold) | RF_BIT(pathway_f_weights)};
+    if (rf_read(&pathway_fields, rec, fields, &p, err))
+        return -1;
+    const char *domain = p.domain, *ckpt = p.checkpoint;
+    if (!RF_HAS(p, pathway, step)) {
         gm_fail(err, GM_EDATA, "sample %s: checkpoint %s has no step; memorization needs ordered "
-                "checkpoints (give router-trace --step)", id, ckpt);
+                "checkpoints (give router-trace --step)", p.id, ckpt);
         goto done;
     }
-    if (record_get_i64(rec, "step", &step, err) || check_shape(st, rec, id, err))
+    if (check_shape(st, &p, err))
         goto done;
     /* validate the string now, so the error names this record */
-    size_t n_sym, plen = strlen(path);
+    size_t n_sym, plen = strlen(p.path);
     sym = malloc((plen + 1) * sizeof *sym);
     lstart = malloc(2 * (size_t)st->L * sizeof *lstart);
     if (!sym || !lstart) {
         gm_fail(err, GM_ENOMEM, "out of memory");
         goto done;
     }
-    if (pathway_symbols(path, st->L, st->E, 0, sym, &n_sym, lstart, lstart + st->L, err)) {
+    if (pathway_symbols(p.path, st->L, st->E, 0, sym, &n_sym, lstart, lstart + st->L, err)) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
-        gm_fail(err, GM_EDATA, "sample %s: %s", id, msg);
+        gm_fail(err, GM_EDATA, "sample %s: %s", p.id, msg);
         goto done;
     }
-    study_cell cell = {.path = NULL, .count = 1};
-    cell.c = opt_f64(rec, "consistency_c", &bad, err);
-    cell.s = opt_f64(rec, "consistency_s", &bad, err);
-    cell.loss = opt_f64(rec, "loss", &bad, err);
-    cell.entropy = opt_f64(rec, "entropy", &bad, err);
-    if (bad)
-        goto done;
+    panel_cell cell = {.path = NULL, .count = 1};
+    cell.c = real_or_nan(&p, pathway_f_consistency_c, p.consistency_c);
+    cell.s = real_or_nan(&p, pathway_f_consistency_s, p.consistency_s);
+    cell.loss = real_or_nan(&p, pathway_f_loss, p.loss);
+    cell.entropy = real_or_nan(&p, pathway_f_entropy, p.entropy);
+    /* the panel keeps the id and the path: take them over from p */
+    id = (char *)p.id;
+    path = (char *)p.path;
+    p.has &= ~(RF_BIT(pathway_f_id) | RF_BIT(pathway_f_path));
 
     size_t si = sample_find(st, id);
     if (si == (size_t)-1) {
@@ -305,7 +294,7 @@ int study_add_pathway(study *st, const msgpack_object *rec, int allow_missing, s
                 domain, st->domains[st->samples[si].domain].name);
         goto done;
     }
-    size_t k = ckpt_get(st, ckpt, step, err);
+    size_t k = ckpt_get(st, ckpt, p.step, err);
     if (k == (size_t)-1)
         goto done;
 
@@ -333,36 +322,44 @@ int study_add_pathway(study *st, const msgpack_object *rec, int allow_missing, s
     pd->v[pd->n++] = (pending_cell){.sample = si, .ckpt = k, .cell = cell};
     rc = 0;
 done:
+    rf_free(&pathway_fields, &p);
     free(id);
-    free(domain);
-    free(ckpt);
     free(path);
     free(sym);
     free(lstart);
     return rc;
 }
 
-int study_add_membership(study *st, const msgpack_object *rec, gm_error *err)
+int panel_add_membership(panel *st, const msgpack_object *rec, gm_error *err)
 {
-    char *id = NULL, *domain = NULL, *group = NULL;
+    char *id = NULL, *group = NULL;
     uint32_t *steps = NULL;
-    double *losses = NULL, eps, delta;
-    size_t n_steps = 0, n_losses = 0;
-    int64_t mem_step = 0;
+    double *losses = NULL;
     int rc = -1;
     /* the loss matrix rows are laid out as membership records arrive: a
      * pathway record read before them would have no row to land in */
     if (st->have_shape)
         return gm_fail(err, GM_EDATA, "membership records must come before any pathway record");
     st->membership_mode = 1;
-    if (record_get_str(rec, "id", &id, err) || record_get_str(rec, "domain", &domain, err)
-        || record_get_str(rec, "group", &group, err) || record_get_f64(rec, "eps", &eps, err)
-        || record_get_f64(rec, "delta", &delta, err)
-        || record_get_u32s(rec, "steps", &steps, &n_steps, err)
-        || record_get_f64s(rec, "losses", &losses, &n_losses, err))
-        goto done;
-    int memorized = !record_is_nil(rec, "mem_step");
-    if (memorized && record_get_i64(rec, "mem_step", &mem_step, err))
+    struct membership_record mr;
+    rf_want fields = {.read = RF_BIT(membership_f_mem_step),
+                      .value = RF_BIT(membership_f_id) | RF_BIT(membership_f_domain)
+                               | RF_BIT(membership_f_group) | RF_BIT(membership_f_eps)
+                               | RF_BIT(membership_f_delta) | RF_BIT(membership_f_steps)
+                               | RF_BIT(membership_f_losses)};
+    if (rf_read(&membership_fields, rec, fields, &mr, err))
+        return -1;
+    /* the panel keeps the id and the group: take them over from mr */
+    id = (char *)mr.id;
+    group = (char *)mr.group;
+    mr.has &= ~(RF_BIT(membership_f_id) | RF_BIT(membership_f_group));
+    const char *domain = mr.domain;
+    double eps = mr.eps, delta = mr.delta;
+    size_t n_steps = mr.steps.n, n_losses = mr.losses.n;
+    int memorized = RF_HAS(mr, membership, mem_step);
+    int64_t mem_step = memorized ? mr.mem_step : 0;
+    if (rf_vec_copy(&mr.steps, sizeof *steps, (void **)&steps, err)
+        || rf_vec_copy(&mr.losses, sizeof *losses, (void **)&losses, err))
         goto done;
     if (n_steps != n_losses || n_steps == 0) {
         gm_fail(err, GM_EDATA, "membership of %s: %zu steps but %zu losses", id, n_steps, n_losses);
@@ -394,7 +391,7 @@ int study_add_membership(study *st, const msgpack_object *rec, gm_error *err)
     size_t d = domain_get(st, domain, err);
     if (d == (size_t)-1)
         goto done;
-    study_domain *dom = &st->domains[d];
+    panel_domain *dom = &st->domains[d];
     if (isnan(dom->eps)) {
         dom->eps = eps;
         dom->delta = delta;
@@ -405,13 +402,13 @@ int study_add_membership(study *st, const msgpack_object *rec, gm_error *err)
         if (strcmp(st->groups[g].name, group) == 0)
             break;
     if (g == st->n_groups) {
-        study_group *v = realloc(st->groups, (st->n_groups + 1) * sizeof *v);
+        panel_group *v = realloc(st->groups, (st->n_groups + 1) * sizeof *v);
         if (!v) {
             gm_fail(err, GM_ENOMEM, "out of memory");
             goto done;
         }
         st->groups = v;
-        v[g] = (study_group){.name = group, .domain = d, .memorized = memorized, .mem_step = mem_step};
+        v[g] = (panel_group){.name = group, .domain = d, .memorized = memorized, .mem_step = mem_step};
         group = NULL;
         st->n_groups++;
     } else if (st->groups[g].domain != d || st->groups[g].memorized != memorized
@@ -436,14 +433,14 @@ int study_add_membership(study *st, const msgpack_object *rec, gm_error *err)
     id = NULL;
     if (sample_add(st, own, d, err))
         goto done;
-    study_sample *s = &st->samples[st->n_samples - 1];
+    panel_sample *s = &st->samples[st->n_samples - 1];
     s->group = g;
     s->memorized = memorized;
     s->mem_step = mem_step;
     rc = 0;
 done:
+    rf_free(&membership_fields, &mr);
     free(id);
-    free(domain);
     free(group);
     free(steps);
     free(losses);
@@ -452,53 +449,21 @@ done:
 
 static int cmp_ckpt(const void *a, const void *b)
 {
-    const study_ckpt *x = a, *y = b;
+    const panel_ckpt *x = a, *y = b;
     return x->step < y->step ? -1 : x->step > y->step;
 }
 
-static const study *sort_ctx;
+static const panel *sort_ctx; /* qsort has no context argument in C11 */
+
 static int cmp_domain_idx(const void *a, const void *b)
 {
     return strcmp(sort_ctx->domains[*(const size_t *)a].name, sort_ctx->domains[*(const size_t *)b].name);
 }
 
-/* Sort domains by name and renumber every reference to them. */
-static int domains_sort(study *st, gm_error *err)
-{
-    size_t n = st->n_domains;
-    if (n == 0)
-        return 0;
-    size_t *order = malloc((n ? n : 1) * sizeof *order), *rank = malloc((n ? n : 1) * sizeof *rank);
-    study_domain *sorted = malloc((n ? n : 1) * sizeof *sorted);
-    if (!order || !rank || !sorted) {
-        free(order);
-        free(rank);
-        free(sorted);
-        return gm_fail(err, GM_ENOMEM, "out of memory");
-    }
-    for (size_t d = 0; d < n; d++)
-        order[d] = d;
-    sort_ctx = st;
-    qsort(order, n, sizeof *order, cmp_domain_idx);
-    for (size_t d = 0; d < n; d++) {
-        rank[order[d]] = d;
-        sorted[d] = st->domains[order[d]];
-    }
-    memcpy(st->domains, sorted, n * sizeof *sorted);
-    for (size_t i = 0; i < st->n_samples; i++)
-        st->samples[i].domain = rank[st->samples[i].domain];
-    for (size_t g = 0; g < st->n_groups; g++)
-        st->groups[g].domain = rank[st->groups[g].domain];
-    free(order);
-    free(rank);
-    free(sorted);
-    return 0;
-}
-
 /* Groups in report order: by domain, memorized by ascending step, never last. */
 static int cmp_group_idx(const void *a, const void *b)
 {
-    const study_group *x = &sort_ctx->groups[*(const size_t *)a], *y = &sort_ctx->groups[*(const size_t *)b];
+    const panel_group *x = &sort_ctx->groups[*(const size_t *)a], *y = &sort_ctx->groups[*(const size_t *)b];
     if (x->domain != y->domain)
         return x->domain < y->domain ? -1 : 1;
     if (x->memorized != y->memorized)
@@ -506,50 +471,68 @@ static int cmp_group_idx(const void *a, const void *b)
     return x->mem_step < y->mem_step ? -1 : x->mem_step > y->mem_step;
 }
 
-static int groups_sort(study *st, gm_error *err)
+/* Sort the n elements of `size` bytes at base by cmp_idx (which compares
+ * their indices, through sort_ctx) and return rank[old index] = new index,
+ * malloc'd, for renumbering what refers to them; NULL when out of memory. */
+static size_t *sort_ranked(void *base, size_t n, size_t size, int (*cmp_idx)(const void *, const void *))
 {
-    size_t n = st->n_groups;
-    if (n == 0)
-        return 0;
     size_t *order = malloc((n ? n : 1) * sizeof *order), *rank = malloc((n ? n : 1) * sizeof *rank);
-    study_group *sorted = malloc((n ? n : 1) * sizeof *sorted);
-    if (!order || !rank || !sorted) {
-        free(order);
+    char *sorted = malloc((n ? n : 1) * size);
+    if (order && rank && sorted) {
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        qsort(order, n, sizeof *order, cmp_idx);
+        for (size_t i = 0; i < n; i++) {
+            rank[order[i]] = i;
+            memcpy(sorted + i * size, (char *)base + order[i] * size, size);
+        }
+        if (n) /* base may be NULL when there is nothing to sort */
+            memcpy(base, sorted, n * size);
+    } else {
         free(rank);
-        free(sorted);
-        return gm_fail(err, GM_ENOMEM, "out of memory");
+        rank = NULL;
     }
-    for (size_t g = 0; g < n; g++)
-        order[g] = g;
+    free(order);
+    free(sorted);
+    return rank;
+}
+
+/* Domains by name, then groups in report order (which needs the domains'
+ * new numbers), every reference to them renumbered. */
+static int domains_and_groups_sort(panel *st, gm_error *err)
+{
     sort_ctx = st;
-    qsort(order, n, sizeof *order, cmp_group_idx);
-    for (size_t g = 0; g < n; g++) {
-        rank[order[g]] = g;
-        sorted[g] = st->groups[order[g]];
-    }
-    memcpy(st->groups, sorted, n * sizeof *sorted);
+    size_t *rank = sort_ranked(st->domains, st->n_domains, sizeof *st->domains, cmp_domain_idx);
+    if (!rank)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < st->n_samples; i++)
+        st->samples[i].domain = rank[st->samples[i].domain];
+    for (size_t g = 0; g < st->n_groups; g++)
+        st->groups[g].domain = rank[st->groups[g].domain];
+    free(rank);
+    rank = sort_ranked(st->groups, st->n_groups, sizeof *st->groups, cmp_group_idx);
+    if (!rank)
+        return gm_fail(err, GM_ENOMEM, "out of memory");
     for (size_t i = 0; i < st->n_samples; i++)
         st->samples[i].group = rank[st->samples[i].group];
-    free(order);
     free(rank);
-    free(sorted);
     return 0;
 }
 
-int study_finish(study *st, int allow_missing, size_t *dropped, char *first_missing, size_t cap,
+int panel_finish(panel *st, int allow_missing, size_t *dropped, char *first_missing, size_t cap,
                  gm_error *err)
 {
     *dropped = 0;
     if (first_missing && cap)
         first_missing[0] = '\0';
-    if (domains_sort(st, err) || groups_sort(st, err))
+    if (domains_and_groups_sort(st, err))
         return -1;
     size_t K = st->n_ckpts, N = st->n_samples;
     if (K == 0)
         return gm_fail(err, GM_EDATA, "no pathway records in the input");
     /* checkpoints by step; remember where each old index went */
     size_t *rank = malloc((K ? K : 1) * sizeof *rank);
-    study_ckpt *old = malloc((K ? K : 1) * sizeof *old);
+    panel_ckpt *old = malloc((K ? K : 1) * sizeof *old);
     if (!rank || !old) {
         free(rank);
         free(old);
@@ -571,7 +554,7 @@ int study_finish(study *st, int allow_missing, size_t *dropped, char *first_miss
     pending *pd = st->pending;
     for (size_t q = 0; pd && q < pd->n; q++) {
         pending_cell *pc = &pd->v[q];
-        study_cell *c = &st->cells[rank[pc->ckpt] * N + pc->sample];
+        panel_cell *c = &st->cells[rank[pc->ckpt] * N + pc->sample];
         if (c->count) {
             size_t k = rank[pc->ckpt];
             free(rank);
@@ -616,7 +599,7 @@ int study_finish(study *st, int allow_missing, size_t *dropped, char *first_miss
                 return gm_fail(err, GM_EDATA, "checkpoint %s (step %lld) is not among the membership "
                                "file's checkpoints", st->ckpts[k].name, (long long)st->ckpts[k].step);
             for (size_t i = 0; i < N; i++) {
-                const study_cell *c = &st->cells[k * N + i];
+                const panel_cell *c = &st->cells[k * N + i];
                 double m = st->loss[i * st->n_loss_steps + t];
                 if (!st->samples[i].dropped && !(c->loss == m || (isnan(c->loss) && isnan(m))))
                     return gm_fail(err, GM_EDATA, "sample %s: loss %.17g at checkpoint %s differs from "

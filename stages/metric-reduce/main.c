@@ -14,9 +14,9 @@
 #include "groups.h"
 #include "record.h"
 #include "rows.h"
+#include "panel.h"
 #include "runtime.h"
 #include "stage_io.h"
-#include "study.h"
 
 #define NAME "metric-reduce"
 
@@ -38,9 +38,9 @@ static const char *out_path = NULL;
 static int compress = 0;
 static int progress = 0;
 
-/* One record of the loop: pathways join the study, anything else passes. */
+/* One record of the loop: pathways join the panel, anything else passes. */
 typedef struct reduce_input {
-    study *st;
+    panel *st;
     size_t unknown; /* pathway records of samples not in --membership */
 } reduce_input;
 
@@ -48,7 +48,7 @@ static int reduce_record(void *ctx, const msgpack_object *rec, record_writer *w,
 {
     reduce_input *in = ctx;
     return record_is_type(rec, "pathway")
-               ? study_add_pathway(in->st, rec, allow_missing, &in->unknown, err)
+               ? panel_add_pathway(in->st, rec, allow_missing, &in->unknown, err)
                : record_writer_copy(w, rec, err);
 }
 
@@ -103,10 +103,10 @@ static const cli_program program = {
 
 /* Say on stderr when a calibrated domain missed the 20-25 % band: the groups
  * then rest on an eps the method did not ask for. */
-static void calibration_warn(const study *st)
+static void calibration_warn(const panel *st)
 {
     for (size_t d = 0; d < st->n_domains; d++) {
-        const study_domain *dom = &st->domains[d];
+        const panel_domain *dom = &st->domains[d];
         if (dom->calibrated && !dom->in_band && dom->n)
             fprintf(stderr, "%s: warning: domain %s: no eps memorizes 20-25 %% of its samples "
                     "before the last checkpoint; eps %g memorizes %.1f %% (search: %s)\n", NAME,
@@ -148,8 +148,8 @@ int main(int argc, char **argv)
     if (runtime_start(&rto, &n_threads, &err) != 0)
         cli_die(NAME, &err);
 
-    study st;
-    study_init(&st);
+    panel st;
+    panel_init(&st);
     stage_io io = {0};
     record_reader *mem = NULL;
     size_t n_in = (size_t)(argc - first); /* the paths files; membership comes after them */
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
     while (mem && (got = record_reader_next(mem, &rec, &err)) == 1) {
         /* calibration and other types are not passed on: every parallel job
          * reads this file, so passing them would repeat them */
-        if (record_is_type(rec, "membership") && study_add_membership(&st, rec, &err)) {
+        if (record_is_type(rec, "membership") && panel_add_membership(&st, rec, &err)) {
             gm_error_where(&err, "%s", record_reader_where(mem));
             goto fail;
         }
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 
     size_t dropped;
     char first_missing[512];
-    if (study_finish(&st, allow_missing, &dropped, first_missing, sizeof first_missing, &err))
+    if (panel_finish(&st, allow_missing, &dropped, first_missing, sizeof first_missing, &err))
         goto fail;
     if (dropped)
         fprintf(stderr, "%s: warning: dropped %zu sample(s) missing from some checkpoint, first %s\n",
@@ -216,11 +216,11 @@ int main(int argc, char **argv)
     }
     if (stage_io_close(&io, &err))
         goto fail;
-    study_free(&st);
+    panel_free(&st);
     return 0;
 
 fail:
     stage_io_abort(&io);
-    study_free(&st);
+    panel_free(&st);
     cli_die(NAME, &err);
 }

@@ -15,6 +15,7 @@
 
 #include "pair_stats.h"
 #include "pathway.h"
+#include "record_types.h"
 
 typedef struct ckpt_strings {
     uint16_t *buf;            /* every symbol of the checkpoint */
@@ -34,7 +35,7 @@ static void strings_free(ckpt_strings *cs)
     free(cs->llen);
 }
 
-static int strings_build(const study *st, size_t k, int experts, ckpt_strings *cs, gm_error *err)
+static int strings_build(const panel *st, size_t k, int experts, ckpt_strings *cs, gm_error *err)
 {
     size_t N = st->n_samples, L = (size_t)st->L, total = 0;
     memset(cs, 0, sizeof *cs);
@@ -108,21 +109,14 @@ static double moments_std(const moments *m, const double *v, const size_t *idx, 
     return sqrt(ss / (double)m->n);
 }
 
-static void pack_opt_f64(msgpack_packer *pk, const char *key, double v)
-{
-    if (isnan(v))
-        pack_kv_nil(pk, key);
-    else
-        pack_kv_f64(pk, key, v);
-}
-
 typedef struct row_ctx {
-    const study *st;
+    const panel *st;
     size_t k, t;              /* checkpoint index; its column in the loss matrix */
     const rows_opts *o;
     ckpt_strings *cs;
     double *layer;            /* [L] */
     double *vc, *vs, *ve;     /* [N] C, S, entropy of the checkpoint's cells */
+    size_t *members;          /* [N] scratch: a row's members, a then b */
     record_writer *w;
     /* all-pairs mode: every distance once, summed by group (pair_stats_binned) */
     const uint64_t *bin;      /* [G, G], upper triangle; NULL: sample max_pairs */
@@ -159,7 +153,7 @@ static int binned_result(const row_ctx *rc, const unsigned char *a, const unsign
 }
 
 /* Mean loss of members at loss column t (NaN if none defined). */
-static double loss_mean_at(const study *st, const size_t *m, size_t n, size_t t)
+static double loss_mean_at(const panel *st, const size_t *m, size_t n, size_t t)
 {
     moments mo = {0};
     for (size_t q = 0; q < n; q++)
@@ -167,83 +161,77 @@ static double loss_mean_at(const study *st, const size_t *m, size_t n, size_t t)
     return moments_mean(&mo);
 }
 
-/* One metric record. members = a (and b for cross) */
-static int row_write(row_ctx *rc, const char *scope, const char *group, const char *domain,
-                     const study_group *g, const size_t *a, size_t na, const size_t *b, size_t nb,
-                     size_t *all, const unsigned char *ga, const unsigned char *gb, gm_error *err)
+/* One metric row: what it is named, and its members (a, and b for cross). */
+typedef struct row_spec {
+    const char *scope, *group;
+    const char *domain;            /* NULL: nil (all, cross) */
+    const panel_group *g;          /* a group row's group, else NULL */
+    const size_t *a, *b;           /* sample indices; b NULL but for cross */
+    size_t na, nb;
+    const unsigned char *ga, *gb;  /* [G] the groups a and b cover (for the binned sums) */
+} row_spec;
+
+/* One metric record. */
+static int row_write(row_ctx *rc, const row_spec *r, gm_error *err)
 {
-    const study *st = rc->st;
+    const panel *st = rc->st;
     const rows_opts *o = rc->o;
-    const study_ckpt *ck = &st->ckpts[rc->k];
+    const panel_ckpt *ck = &st->ckpts[rc->k];
     pair_result pr = {.layer_mean = rc->layer};
-    uint64_t seed = pair_seed(o->seed, ck->step, scope, group);
+    uint64_t seed = pair_seed(o->seed, ck->step, r->scope, r->group);
+    size_t na = r->na, nb = r->nb;
     if (rc->bin) {
-        if (binned_result(rc, ga, gb, b ? (uint64_t)na * nb : (uint64_t)na * (na ? na - 1 : 0) / 2,
-                          &pr, err))
+        if (binned_result(rc, r->ga, r->gb,
+                          r->b ? (uint64_t)na * nb : (uint64_t)na * (na ? na - 1 : 0) / 2, &pr, err))
             return -1;
     } else {
-        int r = b ? pair_stats_cross(&rc->cs->ps, a, na, b, nb, rc->max_pairs, seed, o->threads, &pr,
-                                     err)
-                  : pair_stats_within(&rc->cs->ps, a, na, rc->max_pairs, seed, o->threads, &pr, err);
-        if (r)
+        int failed = r->b ? pair_stats_cross(&rc->cs->ps, r->a, na, r->b, nb, rc->max_pairs, seed,
+                                             o->threads, &pr, err)
+                          : pair_stats_within(&rc->cs->ps, r->a, na, rc->max_pairs, seed, o->threads,
+                                              &pr, err);
+        if (failed)
             return -1;
     }
-    size_t n = na + nb;
-    memcpy(all, a, na * sizeof *all);
-    if (b)
-        memcpy(all + na, b, nb * sizeof *all);
+    size_t n = na + nb, *all = rc->members;
+    memcpy(all, r->a, na * sizeof *all);
+    if (r->b)
+        memcpy(all + na, r->b, nb * sizeof *all);
     moments mc = {0}, ms = {0}, me = {0};
     for (size_t q = 0; q < n; q++) {
         moments_add(&mc, rc->vc[all[q]]);
         moments_add(&ms, rc->vs[all[q]]);
         moments_add(&me, rc->ve[all[q]]);
     }
-    double loss_mean = loss_mean_at(st, all, n, rc->t);
     moments ma = {0}; /* trailing window over the loss columns up to t */
     size_t first = rc->t + 1 > (size_t)o->ma_window ? rc->t + 1 - (size_t)o->ma_window : 0;
     for (size_t t = first; t <= rc->t; t++)
         moments_add(&ma, loss_mean_at(st, all, n, t));
 
-    msgpack_packer *pk = record_writer_packer(rc->w);
-    msgpack_pack_map(pk, 21);
-    pack_kv_str(pk, "type", "metric");
-    pack_kv_str(pk, "checkpoint", ck->name);
-    pack_kv_i64(pk, "step", ck->step);
-    pack_kv_str(pk, "scope", scope);
-    pack_kv_str(pk, "group", group);
-    if (domain)
-        pack_kv_str(pk, "domain", domain);
+    /* NaN in a field that may be nil is written as nil (record_fields.h) */
+    struct metric_record m = {
+        .checkpoint = ck->name, .step = ck->step, .scope = r->scope, .group = r->group,
+        .domain = r->domain, .n = (int64_t)n, .pairs = (int64_t)pr.pairs, .sampled = pr.sampled,
+        .distance_mean = pr.mean, .distance_se = pr.se,
+        .distance_mode = o->experts ? "experts" : "chars",
+        .layer_distance = {rc->layer, (size_t)st->L},
+        .c_mean = moments_mean(&mc), .c_std = moments_std(&mc, rc->vc, all, n),
+        .s_mean = moments_mean(&ms), .s_std = moments_std(&ms, rc->vs, all, n),
+        .loss_mean = loss_mean_at(st, all, n, rc->t), .loss_ma = moments_mean(&ma),
+        .entropy_mean = moments_mean(&me), .has = ~(uint64_t)0};
+    if (!(r->g && r->g->memorized))
+        m.has &= ~RF_BIT(metric_f_mem_step);
     else
-        pack_kv_nil(pk, "domain");
-    if (g && g->memorized)
-        pack_kv_i64(pk, "mem_step", g->mem_step);
-    else
-        pack_kv_nil(pk, "mem_step");
-    pack_kv_i64(pk, "n", (int64_t)n);
-    pack_kv_i64(pk, "pairs", (int64_t)pr.pairs);
-    pack_kv_bool(pk, "sampled", pr.sampled);
-    pack_opt_f64(pk, "distance_mean", pr.mean);
-    pack_opt_f64(pk, "distance_se", pr.se);
-    pack_kv_str(pk, "distance_mode", o->experts ? "experts" : "chars");
-    if (pr.pairs)
-        pack_kv_f64s(pk, "layer_distance", rc->layer, (size_t)st->L);
-    else
-        pack_kv_nil(pk, "layer_distance");
-    pack_opt_f64(pk, "c_mean", moments_mean(&mc));
-    pack_opt_f64(pk, "c_std", moments_std(&mc, rc->vc, all, n));
-    pack_opt_f64(pk, "s_mean", moments_mean(&ms));
-    pack_opt_f64(pk, "s_std", moments_std(&ms, rc->vs, all, n));
-    pack_opt_f64(pk, "loss_mean", loss_mean);
-    pack_opt_f64(pk, "loss_ma", moments_mean(&ma));
-    pack_opt_f64(pk, "entropy_mean", moments_mean(&me));
-    return record_writer_end(rc->w, err);
+        m.mem_step = r->g->mem_step;
+    if (!pr.pairs)
+        m.has &= ~RF_BIT(metric_f_layer_distance);
+    return rf_write(&metric_fields, &m, rc->w, err);
 }
 
 /* All-pairs sums of the pairs within each domain only, when the wide rows do
  * not come from the bins (sampled apart, or left out): one binned pass per
  * domain over its members' strings, into the same bins, so the cross-domain
  * pairs, most of a big study's, are never computed. */
-static int bin_within_domains(const study *st, const ckpt_strings *cs, int threads, uint64_t *bins,
+static int bin_within_domains(const panel *st, const ckpt_strings *cs, int threads, uint64_t *bins,
                               gm_error *err)
 {
     size_t N = st->n_samples, L = (size_t)st->L, G = st->n_groups;
@@ -283,7 +271,7 @@ done:
     return rc;
 }
 
-int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_writer *w,
+int rows_write_checkpoint(const panel *st, size_t k, const rows_opts *o, record_writer *w,
                           gm_error *err)
 {
     size_t N = st->n_samples, t;
@@ -312,10 +300,11 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
         goto done;
     }
     row_ctx ctx = {.st = st, .k = k, .t = t, .o = o, .cs = &cs, .layer = layer,
-                   .vc = v, .vs = v + N, .ve = v + 2 * N, .w = w, .max_pairs = o->pairs};
+                   .vc = v, .vs = v + N, .ve = v + 2 * N, .members = all, .w = w,
+                   .max_pairs = o->pairs};
     int wide_apart = o->no_wide || o->wide_pairs; /* the wide rows not from the bins */
     for (size_t i = 0; i < N; i++) {
-        const study_cell *c = &st->cells[k * N + i];
+        const panel_cell *c = &st->cells[k * N + i];
         ctx.vc[i] = c->c;
         ctx.vs[i] = c->s;
         ctx.ve[i] = c->entropy;
@@ -333,11 +322,12 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
         for (size_t i = 0; i < N; i++)
             if (!st->samples[i].dropped && st->samples[i].group == g)
                 m[n++] = i;
-        const study_group *gr = &st->groups[g];
+        const panel_group *gr = &st->groups[g];
         memset(fa, 0, G);
         fa[g] = 1;
-        if (n && row_write(&ctx, "group", gr->name, st->domains[gr->domain].name, gr, m, n, NULL, 0,
-                           all, fa, NULL, err))
+        row_spec r = {.scope = "group", .group = gr->name, .domain = st->domains[gr->domain].name,
+                      .g = gr, .a = m, .na = n, .ga = fa};
+        if (n && row_write(&ctx, &r, err))
             goto done;
     }
     for (size_t d = 0; d < st->n_domains; d++) {
@@ -347,8 +337,9 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
                 m[n++] = i;
         for (size_t g = 0; g < G; g++)
             fa[g] = st->groups[g].domain == d;
-        if (n && row_write(&ctx, "domain", st->domains[d].name, st->domains[d].name, NULL, m, n,
-                           NULL, 0, all, fa, NULL, err))
+        row_spec r = {.scope = "domain", .group = st->domains[d].name,
+                      .domain = st->domains[d].name, .a = m, .na = n, .ga = fa};
+        if (n && row_write(&ctx, &r, err))
             goto done;
     }
     if (o->no_wide) {
@@ -364,7 +355,8 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
         if (!st->samples[i].dropped)
             m[n++] = i;
     memset(fa, 1, G);
-    if (n && row_write(&ctx, "all", "all", NULL, NULL, m, n, NULL, 0, all, fa, NULL, err))
+    row_spec r_all = {.scope = "all", .group = "all", .a = m, .na = n, .ga = fa};
+    if (n && row_write(&ctx, &r_all, err))
         goto done;
     for (size_t da = 0; da < st->n_domains; da++) {
         for (size_t db = da + 1; db < st->n_domains; db++) {
@@ -392,7 +384,9 @@ int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_
                 fa[g] = st->groups[g].domain == da;
                 fb[g] = st->groups[g].domain == db;
             }
-            int failed = row_write(&ctx, "cross", name, NULL, NULL, m, na, m2, nb, all, fa, fb, err);
+            row_spec r = {.scope = "cross", .group = name, .a = m, .na = na, .b = m2, .nb = nb,
+                          .ga = fa, .gb = fb};
+            int failed = row_write(&ctx, &r, err);
             free(name);
             if (failed)
                 goto done;

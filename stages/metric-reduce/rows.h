@@ -6,7 +6,7 @@
 #ifndef GM_ROWS_H
 #define GM_ROWS_H
 
-#include "study.h"
+#include "panel.h"
 
 typedef struct rows_opts {
     int experts;          /* 1: expert-id symbols, 0: characters */
@@ -20,7 +20,7 @@ typedef struct rows_opts {
 } rows_opts;
 
 /* Write the metric records of checkpoint k (index into st->ckpts). */
-int rows_write_checkpoint(const study *st, size_t k, const rows_opts *o, record_writer *w,
+int rows_write_checkpoint(const panel *st, size_t k, const rows_opts *o, record_writer *w,
                           gm_error *err);
 
 #endif

@@ -51,73 +51,65 @@ void encoder_free(encoder *enc)
     free(enc);
 }
 
-/* The optional-int / optional-real fields copied from trace to pathway. */
-static int get_opt_i64(const msgpack_object *m, const char *key, int *present, int64_t *v, gm_error *err)
-{
-    *present = !record_is_nil(m, key);
-    return *present ? record_get_i64(m, key, v, err) : 0;
-}
-
-static int get_opt_f64(const msgpack_object *m, const char *key, int *present, double *v, gm_error *err)
-{
-    *present = !record_is_nil(m, key);
-    return *present ? record_get_f64(m, key, v, err) : 0;
-}
-
 int encoder_run(encoder *enc, const msgpack_object *tr, record_writer *w, gm_error *err)
 {
     const pathway_router *r = enc->r;
     int64_t L = r->L, E = r->E;
-    char *id = NULL, *domain = NULL, *ckpt = NULL, *path = NULL;
+    char *path = NULL;
     float *g = NULL; /* [L, E] */
-    size_t n = 0;
-    int64_t step = 0, nl = 0, ne = 0;
-    double loss = 0.0;
-    int has_step, has_loss, rc = -1;
-    const char *field = enc->topk ? "topk_mean" : "router_mean";
-
-    if (record_get_str(tr, "id", &id, err) || record_get_str(tr, "domain", &domain, err)
-        || record_get_str(tr, "checkpoint", &ckpt, err)
-        || get_opt_i64(tr, "step", &has_step, &step, err)
-        || get_opt_f64(tr, "loss", &has_loss, &loss, err)
-        || record_get_i64(tr, "n_layers", &nl, err) || record_get_i64(tr, "n_experts", &ne, err))
-        goto done;
-    if (strcmp(ckpt, enc->checkpoint) != 0) {
+    int rc = -1;
+    const char *field = trace_fields.fields[enc->topk ? trace_f_topk_mean : trace_f_router_mean].key;
+    struct trace_record t;
+    rf_want fields = {.read = RF_BIT(trace_f_step) | RF_BIT(trace_f_loss),
+                      .value = RF_BIT(trace_f_id) | RF_BIT(trace_f_domain) | RF_BIT(trace_f_checkpoint)
+                               | RF_BIT(trace_f_n_layers) | RF_BIT(trace_f_n_experts)};
+    if (rf_read(&trace_fields, tr, fields, &t, err))
+        return -1;
+    if (strcmp(t.checkpoint, enc->checkpoint) != 0) {
         gm_fail(err, GM_EDATA, "sample %s: trace of checkpoint %s, but --model is %s",
-                id, ckpt, enc->checkpoint);
+                t.id, t.checkpoint, enc->checkpoint);
         goto done;
     }
-    if (nl != L || ne != E) {
+    if (t.n_layers != L || t.n_experts != E) {
         gm_fail(err, GM_EDATA, "sample %s: trace has %lld layers x %lld experts, the checkpoint's "
-                "router has %lld x %lld", id, (long long)nl, (long long)ne, (long long)L, (long long)E);
+                "router has %lld x %lld", t.id, (long long)t.n_layers, (long long)t.n_experts,
+                (long long)L, (long long)E);
         goto done;
     }
     if (record_is_nil(tr, field)) {
-        gm_fail(err, GM_EDATA, "sample %s: trace has no %s (needed by --weights %s)", id, field,
+        gm_fail(err, GM_EDATA, "sample %s: trace has no %s (needed by --weights %s)", t.id, field,
                 enc->topk ? "topk" : "softmax");
         goto done;
     }
-    if (has_loss && !isfinite(loss)) {
-        gm_fail(err, GM_EDATA, "sample %s: loss is %s, expected a finite number (or nil)", id,
-                isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf");
+    if (RF_HAS(t, trace, loss) && !isfinite(t.loss)) {
+        gm_fail(err, GM_EDATA, "sample %s: loss is %s, expected a finite number (or nil)", t.id,
+                isnan(t.loss) ? "NaN" : t.loss > 0 ? "+Inf" : "-Inf");
         goto done;
     }
+    size_t n = 0;
     if (record_get_f32s(tr, field, &g, &n, err))
         goto done;
     if ((int64_t)n != L * E) {
-        gm_fail(err, GM_EDATA, "sample %s: %s has %zu values, expected [%lld, %lld] = %lld", id,
+        gm_fail(err, GM_EDATA, "sample %s: %s has %zu values, expected [%lld, %lld] = %lld", t.id,
                 field, n, (long long)L, (long long)E, (long long)(L * E));
         goto done;
     }
     if (pathway_check(g, L, E, err)) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
-        gm_fail(err, GM_EDATA, "sample %s: %s: %s", id, field, msg);
+        gm_fail(err, GM_EDATA, "sample %s: %s: %s", t.id, field, msg);
         goto done;
     }
     if (pathway_string(g, L, E, enc->tau, enc->topk, &path, enc->counts, err))
         goto done;
-    double c = 0.0, s = 0.0;
+    struct pathway_record p = {
+        .id = t.id, .domain = t.domain, .checkpoint = t.checkpoint, .n_layers = L, .n_experts = E,
+        .threshold = enc->tau, .weights = enc->topk ? "topk" : "softmax", .path = path,
+        .layer_counts = {enc->counts, (size_t)L}, .cosines = {enc->cos, (size_t)(L - 1)}};
+    if (RF_HAS(t, trace, step))
+        RF_SET(p, pathway, step, t.step);
+    if (RF_HAS(t, trace, loss))
+        RF_SET(p, pathway, loss, t.loss);
     if (L >= 2) {
         pathway_cosines(r, g, enc->cos, enc->scratch);
         /* finite router weights (pathway_router_load) and g (pathway_check) give
@@ -126,53 +118,24 @@ int encoder_run(encoder *enc, const msgpack_object *tr, record_writer *w, gm_err
         for (int64_t l = 0; l + 1 < L; l++)
             if (!isfinite(enc->cos[l])) {
                 gm_fail(err, GM_EDATA, "sample %s: the cosine of the routing embeddings of layers "
-                        "%lld and %lld is not finite (%g)", id, (long long)l, (long long)l + 1,
+                        "%lld and %lld is not finite (%g)", t.id, (long long)l, (long long)l + 1,
                         enc->cos[l]);
                 goto done;
             }
+        double c, s;
         pathway_consistency(enc->cos, L, &c, &s);
         if (!isfinite(c) || !isfinite(s)) {
             gm_fail(err, GM_EDATA, "sample %s: the consistency C is not finite (%g): the largest "
-                    "cosine is -1e-8", id, c);
+                    "cosine is -1e-8", t.id, c);
             goto done;
         }
+        RF_SET(p, pathway, consistency_c, c);
+        RF_SET(p, pathway, consistency_s, s);
     }
-    double h = pathway_entropy(g, L, E);
-
-    msgpack_packer *pk = record_writer_packer(w);
-    msgpack_pack_map(pk, 16);
-    pack_kv_str(pk, "type", "pathway");
-    pack_kv_str(pk, "id", id);
-    pack_kv_str(pk, "domain", domain);
-    pack_kv_str(pk, "checkpoint", ckpt);
-    if (has_step)
-        pack_kv_i64(pk, "step", step);
-    else
-        pack_kv_nil(pk, "step");
-    if (has_loss)
-        pack_kv_f64(pk, "loss", loss);
-    else
-        pack_kv_nil(pk, "loss");
-    pack_kv_i64(pk, "n_layers", L);
-    pack_kv_i64(pk, "n_experts", E);
-    pack_kv_f64(pk, "threshold", enc->tau);
-    pack_kv_str(pk, "weights", enc->topk ? "topk" : "softmax");
-    pack_kv_str(pk, "path", path);
-    pack_kv_u16s(pk, "layer_counts", enc->counts, (size_t)L);
-    pack_kv_f64s(pk, "cosines", enc->cos, (size_t)(L - 1));
-    if (L >= 2) {
-        pack_kv_f64(pk, "consistency_c", c);
-        pack_kv_f64(pk, "consistency_s", s);
-    } else {
-        pack_kv_nil(pk, "consistency_c");
-        pack_kv_nil(pk, "consistency_s");
-    }
-    pack_kv_f64(pk, "entropy", h);
-    rc = record_writer_end(w, err);
+    p.entropy = pathway_entropy(g, L, E);
+    rc = rf_write(&pathway_fields, &p, w, err);
 done:
-    free(id);
-    free(domain);
-    free(ckpt);
+    rf_free(&trace_fields, &t);
     free(path);
     free(g);
     return rc;

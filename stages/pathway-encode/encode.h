@@ -7,6 +7,7 @@
 
 #include "pathway.h"
 #include "record.h"
+#include "record_types.h"
 
 typedef struct encoder encoder;
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 typedef struct jsonl_source {
     const source_config *cfg;
     tok_ids text_ids;    /* a "text" record's tokens */
@@ -31,14 +33,6 @@ typedef struct jsonl_source {
     size_t seen_n, seen_cap;
 } jsonl_source;
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
-
 /* 0: added; 1: already there (*line: where first seen); -1: out of memory. */
 static int seen_add(jsonl_source *s, const char *id, int64_t lineno, int64_t *line)
 {
@@ -54,7 +48,7 @@ static int seen_add(jsonl_source *s, const char *id, int64_t lineno, int64_t *li
         for (size_t i = 0; i < s->seen_cap; i++) {
             if (!s->seen[i])
                 continue;
-            size_t j = str_hash(s->seen[i]) & (cap - 1);
+            size_t j = fnv1a(s->seen[i]) & (cap - 1);
             while (slots[j])
                 j = (j + 1) & (cap - 1);
             slots[j] = s->seen[i];
@@ -66,7 +60,7 @@ static int seen_add(jsonl_source *s, const char *id, int64_t lineno, int64_t *li
         s->seen_line = lines;
         s->seen_cap = cap;
     }
-    size_t j = str_hash(id) & (s->seen_cap - 1);
+    size_t j = fnv1a(id) & (s->seen_cap - 1);
     while (s->seen[j]) {
         if (strcmp(s->seen[j], id) == 0) {
             *line = s->seen_line[j];

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "reader.h"
 #include "record.h"
+#include "record_map.h"
 #include "runtime.h"
 
 static const char *out_path, *format_name, *dtype_name, *domain = "unlabeled", *source_name;
@@ -193,15 +194,14 @@ static int write_sample(record_writer *w, const sample_view *v, int64_t index,
     char id[512];
     if (!v->id)
         snprintf(id, sizeof id, "%s:%" PRId64, first_source, index);
-    msgpack_packer *pk = record_writer_packer(w);
-    msgpack_pack_map(pk, 6);
-    pack_kv_str(pk, "type", "sample");
-    pack_kv_str(pk, "id", v->id ? v->id : id);
-    pack_kv_str(pk, "domain", v->domain ? v->domain : domain);
-    pack_kv_str(pk, "source", v->source);
-    pack_kv_i64(pk, "index", index);
-    pack_kv_u32s(pk, "tokens", v->tokens, n);
-    return record_writer_end(w, err);
+    record_map m;
+    record_map_begin(&m, w, "sample");
+    record_map_str(&m, "id", v->id ? v->id : id);
+    record_map_str(&m, "domain", v->domain ? v->domain : domain);
+    record_map_str(&m, "source", v->source);
+    record_map_i64(&m, "index", index);
+    record_map_bin(&m, "tokens", v->tokens, n * sizeof *v->tokens);
+    return record_map_end(&m, err);
 }
 
 int main(int argc, char **argv)

@@ -2,6 +2,7 @@
  * reads (metrics.csv, layer_distance.csv, groups.csv, memorization.csv and,
  * with --accuracy, correlation.csv). Full precision (%.17g); an undefined
  * value is an empty cell. Each file is written atomically. */
+#include "record_types.h"
 #include "report.h"
 
 #include <errno.h>
@@ -24,8 +25,16 @@ static void csv_opt_int(textbuf *b, int present, int64_t v)
 
 static void csv_metrics(textbuf *b, const study *s)
 {
-    textbuf_puts(b, "scope,group,domain,mem_step,step,checkpoint,n,pairs,sampled,distance_mean,"
-                 "distance_se,c_mean,c_std,s_mean,s_std,loss_mean,loss_ma,entropy_mean\n");
+
+    /* the columns are the metric record's fields (common/record_types.h) */
+    static const int cols[] = {
+        metric_f_scope, metric_f_group, metric_f_domain, metric_f_mem_step, metric_f_step,
+        metric_f_checkpoint, metric_f_n, metric_f_pairs, metric_f_sampled, metric_f_distance_mean,
+        metric_f_distance_se, metric_f_c_mean, metric_f_c_std, metric_f_s_mean, metric_f_s_std,
+        metric_f_loss_mean, metric_f_loss_ma, metric_f_entropy_mean};
+    for (size_t j = 0; j < sizeof cols / sizeof *cols; j++)
+        textbuf_printf(b, "%s%s", j ? "," : "", metric_fields.fields[cols[j]].key);
+    textbuf_puts(b, "\n");
     for (size_t i = 0; i < s->n_series; i++)
         for (size_t k = 0; k < s->series[i].n_rows; k++) {
             const metric_row *m = s->series[i].rows[k];

@@ -1,6 +1,7 @@
 /* json.c: --json: the report as JSON Lines (one object per row, "table"
  * saying which: metric, group, memorization, correlation, finding), through
  * jansson. An undefined number is null, never NaN. */
+#include "record_types.h"
 #include "report.h"
 
 #include <jansson.h>
@@ -48,22 +49,22 @@ void json_write(textbuf *b, const report *rp)
             for (size_t l = 0; l < m->n_layers; l++)
                 json_array_append_new(ld, jnum(m->layer_distance[l]));
             json_object_set_new(o, "table", json_string("metric"));
-            json_object_set_new(o, "scope", json_string(scope_names[m->scope]));
-            json_object_set_new(o, "group", json_string(m->group));
-            json_object_set_new(o, "domain", jstr(m->domain));
-            json_object_set_new(o, "mem_step", jint_opt(m->has_mem_step, m->mem_step));
-            json_object_set_new(o, "step", json_integer(m->step));
-            json_object_set_new(o, "checkpoint", jstr(m->checkpoint));
-            json_object_set_new(o, "n", json_integer(m->n));
-            json_object_set_new(o, "pairs", jint_opt(m->pairs >= 0, m->pairs));
-            json_object_set_new(o, "distance_mean", jnum(m->distance_mean));
-            json_object_set_new(o, "distance_se", jnum(m->distance_se));
-            json_object_set_new(o, "c_mean", jnum(m->c_mean));
-            json_object_set_new(o, "s_mean", jnum(m->s_mean));
-            json_object_set_new(o, "loss_mean", jnum(m->loss_mean));
-            json_object_set_new(o, "loss_ma", jnum(m->loss_ma));
-            json_object_set_new(o, "entropy_mean", jnum(m->entropy_mean));
-            json_object_set_new(o, "layer_distance", ld);
+            json_object_set_new(o, RF_KEY(metric, scope), json_string(scope_names[m->scope]));
+            json_object_set_new(o, RF_KEY(metric, group), json_string(m->group));
+            json_object_set_new(o, RF_KEY(metric, domain), jstr(m->domain));
+            json_object_set_new(o, RF_KEY(metric, mem_step), jint_opt(m->has_mem_step, m->mem_step));
+            json_object_set_new(o, RF_KEY(metric, step), json_integer(m->step));
+            json_object_set_new(o, RF_KEY(metric, checkpoint), jstr(m->checkpoint));
+            json_object_set_new(o, RF_KEY(metric, n), json_integer(m->n));
+            json_object_set_new(o, RF_KEY(metric, pairs), jint_opt(m->pairs >= 0, m->pairs));
+            json_object_set_new(o, RF_KEY(metric, distance_mean), jnum(m->distance_mean));
+            json_object_set_new(o, RF_KEY(metric, distance_se), jnum(m->distance_se));
+            json_object_set_new(o, RF_KEY(metric, c_mean), jnum(m->c_mean));
+            json_object_set_new(o, RF_KEY(metric, s_mean), jnum(m->s_mean));
+            json_object_set_new(o, RF_KEY(metric, loss_mean), jnum(m->loss_mean));
+            json_object_set_new(o, RF_KEY(metric, loss_ma), jnum(m->loss_ma));
+            json_object_set_new(o, RF_KEY(metric, entropy_mean), jnum(m->entropy_mean));
+            json_object_set_new(o, RF_KEY(metric, layer_distance), ld);
             json_line(b, o);
         }
     for (size_t i = 0; i < s->n_series; i++) {

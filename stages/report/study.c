@@ -10,107 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record_types.h"
+
 const char *const scope_names[SCOPE_COUNT] = {"group", "domain", "all", "cross"};
-
-/* ---- field access ------------------------------------------------------ */
-
-static const char *kind_name(const msgpack_object *o)
-{
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL: return "nil";
-    case MSGPACK_OBJECT_BOOLEAN: return "a bool";
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an int";
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: return "a float";
-    case MSGPACK_OBJECT_STR: return "a string";
-    case MSGPACK_OBJECT_BIN: return "bin";
-    case MSGPACK_OBJECT_ARRAY: return "an array";
-    case MSGPACK_OBJECT_MAP: return "a map";
-    default: return "an unknown kind";
-    }
-}
-
-/* A real: float or int; nil -> NAN when nil_ok. required: absent is an error. */
-static int field_num(const msgpack_object *m, const char *key, int required, int nil_ok,
-                     double *out, const char *what, gm_error *err)
-{
-    const msgpack_object *o = record_get(m, key);
-    *out = NAN;
-    if (!o) {
-        if (required)
-            return gm_fail(err, GM_EDATA, "%s record lacks required field '%s'", what, key);
-        return 0;
-    }
-    switch (o->type) {
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: *out = o->via.f64; return 0;
-    case MSGPACK_OBJECT_POSITIVE_INTEGER: *out = (double)o->via.u64; return 0;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: *out = (double)o->via.i64; return 0;
-    case MSGPACK_OBJECT_NIL:
-        if (nil_ok)
-            return 0;
-        break;
-    default: break;
-    }
-    return gm_fail(err, GM_EDATA, "%s field '%s' is %s, expected a number", what, key,
-                   kind_name(o));
-}
-
-/* An integer; *present = 0 when absent or (nil_ok) nil. */
-static int field_int(const msgpack_object *m, const char *key, int required, int nil_ok,
-                     int64_t *out, int *present, const char *what, gm_error *err)
-{
-    const msgpack_object *o = record_get(m, key);
-    *present = 0;
-    if (!o || (o->type == MSGPACK_OBJECT_NIL && nil_ok)) {
-        if (required && !o)
-            return gm_fail(err, GM_EDATA, "%s record lacks required field '%s'", what, key);
-        return 0;
-    }
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= (uint64_t)INT64_MAX)
-        *out = (int64_t)o->via.u64;
-    else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        *out = o->via.i64;
-    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return gm_fail(err, GM_EDATA, "%s field '%s' is %llu, out of range (at most %lld)", what,
-                       key, (unsigned long long)o->via.u64, (long long)INT64_MAX);
-    else
-        return gm_fail(err, GM_EDATA, "%s field '%s' is %s, expected an integer", what, key,
-                       kind_name(o));
-    *present = 1;
-    return 0;
-}
-
-/* A string copy; *out NULL when absent or nil and not required. */
-static int field_str(const msgpack_object *m, const char *key, int required, char **out,
-                     const char *what, gm_error *err)
-{
-    const msgpack_object *o = record_get(m, key);
-    *out = NULL;
-    if (!o || o->type == MSGPACK_OBJECT_NIL) {
-        if (required)
-            return gm_fail(err, GM_EDATA, "%s record lacks required field '%s'", what, key);
-        return 0;
-    }
-    if (o->type != MSGPACK_OBJECT_STR)
-        return gm_fail(err, GM_EDATA, "%s field '%s' is %s, expected a string", what, key,
-                       kind_name(o));
-    *out = o->via.str.size ? strndup(o->via.str.ptr, o->via.str.size)
-                           : strdup(""); /* msgpack-c gives "" a NULL ptr */
-    if (!*out)
-        return gm_fail(err, GM_ENOMEM, "out of memory");
-    return 0;
-}
-
-/* An optional bool: 1, 0, or -1 when absent or not a bool. */
-static void field_bool(const msgpack_object *m, const char *key, int *out)
-{
-    const msgpack_object *o = record_get(m, key);
-    *out = -1;
-    if (o && o->type == MSGPACK_OBJECT_BOOLEAN)
-        *out = o->via.boolean ? 1 : 0;
-}
 
 /* The domain of "math@125000": the text before the last '@'. */
 static char *group_domain(const char *group)
@@ -145,56 +47,74 @@ static void metric_row_free(metric_row *m)
 
 /* ---- the record types ---------------------------------------------------- */
 
-static int metric_read(metric_row *m, const msgpack_object *rec, gm_error *err)
+/* A field's value, or NaN when it holds none. */
+#define REAL_OR_NAN(rec, P, name) (RF_HAS(rec, P, name) ? (rec).name : NAN)
+
+/* Take over a string rf_read copied (the has bit cleared, so rf_free leaves it). */
+#define TAKE_STR(rec, P, name) ((rec).has &= ~RF_BIT(P##_f_##name), (char *)(rec).name)
+
+static int metric_read(metric_row *m, const msgpack_object *rec, char **distance_mode,
+                       gm_error *err)
 {
-    static const char *W = "metric";
-    int present;
-    char *scope = NULL;
+    struct metric_record r;
+    /* strict on what the report needs, tolerant of the rest (nil, or absent) */
+    rf_want fields = {
+        .read = ~(uint64_t)0,
+        .present = RF_BIT(metric_f_distance_mean) | RF_BIT(metric_f_c_mean)
+                   | RF_BIT(metric_f_s_mean) | RF_BIT(metric_f_loss_mean),
+        .value = RF_BIT(metric_f_step) | RF_BIT(metric_f_scope) | RF_BIT(metric_f_group)
+                 | RF_BIT(metric_f_n),
+        .wording = RECORD_WORDING_REPORT};
     memset(m, 0, sizeof *m);
-    m->pairs = -1;
-    if (field_int(rec, "step", 1, 0, &m->step, &present, W, err) != 0 ||
-        field_str(rec, "scope", 1, &scope, W, err) != 0)
+    fields.read &= ~RF_BIT(metric_f_sampled); /* read leniently below */
+    if (*distance_mode) /* the first row's says it */
+        fields.read &= ~RF_BIT(metric_f_distance_mode);
+    if (rf_read(&metric_fields, rec, fields, &r, err) != 0)
         return -1;
+    int rc = -1;
     m->scope = -1;
     for (int k = 0; k < SCOPE_COUNT; k++)
-        if (strcmp(scope, scope_names[k]) == 0)
+        if (strcmp(r.scope, scope_names[k]) == 0)
             m->scope = k;
     if (m->scope < 0) {
         gm_fail(err, GM_EDATA, "metric field 'scope' is '%s', expected group, domain, all or cross",
-                scope);
-        free(scope);
-        return -1;
+                r.scope);
+        goto done;
     }
-    free(scope);
-    if (field_str(rec, "group", 1, &m->group, W, err) != 0 ||
-        field_str(rec, "checkpoint", 0, &m->checkpoint, W, err) != 0 ||
-        field_str(rec, "domain", 0, &m->domain, W, err) != 0 ||
-        field_int(rec, "mem_step", 0, 1, &m->mem_step, &m->has_mem_step, W, err) != 0 ||
-        field_int(rec, "n", 1, 0, &m->n, &present, W, err) != 0 ||
-        field_int(rec, "pairs", 0, 1, &m->pairs, &present, W, err) != 0)
-        return -1;
-    if (!present)
-        m->pairs = -1;
-    if (m->n < 0)
-        return gm_fail(err, GM_EDATA, "metric field 'n' is %lld, expected >= 0", (long long)m->n);
-    if (m->step < 0)
-        return gm_fail(err, GM_EDATA, "metric field 'step' is %lld, expected >= 0",
-                       (long long)m->step);
-    field_bool(rec, "sampled", &m->sampled);
-    if (field_num(rec, "distance_mean", 1, 1, &m->distance_mean, W, err) != 0 ||
-        field_num(rec, "distance_se", 0, 1, &m->distance_se, W, err) != 0 ||
-        field_num(rec, "c_mean", 1, 1, &m->c_mean, W, err) != 0 ||
-        field_num(rec, "c_std", 0, 1, &m->c_std, W, err) != 0 ||
-        field_num(rec, "s_mean", 1, 1, &m->s_mean, W, err) != 0 ||
-        field_num(rec, "s_std", 0, 1, &m->s_std, W, err) != 0 ||
-        field_num(rec, "loss_mean", 1, 1, &m->loss_mean, W, err) != 0 ||
-        field_num(rec, "loss_ma", 0, 1, &m->loss_ma, W, err) != 0 ||
-        field_num(rec, "entropy_mean", 0, 1, &m->entropy_mean, W, err) != 0)
-        return -1;
-    const msgpack_object *ld = record_get(rec, "layer_distance");
-    if (ld && ld->type != MSGPACK_OBJECT_NIL &&
-        record_get_f64s(rec, "layer_distance", &m->layer_distance, &m->n_layers, err) != 0)
-        return -1;
+    m->step = r.step;
+    m->group = TAKE_STR(r, metric, group);
+    m->checkpoint = RF_HAS(r, metric, checkpoint) ? TAKE_STR(r, metric, checkpoint) : NULL;
+    m->domain = RF_HAS(r, metric, domain) ? TAKE_STR(r, metric, domain) : NULL;
+    m->has_mem_step = RF_HAS(r, metric, mem_step);
+    m->mem_step = m->has_mem_step ? r.mem_step : 0;
+    m->n = r.n;
+    m->pairs = RF_HAS(r, metric, pairs) ? r.pairs : -1;
+    if (m->n < 0) {
+        gm_fail(err, GM_EDATA, "metric field 'n' is %lld, expected >= 0", (long long)m->n);
+        goto done;
+    }
+    if (m->step < 0) {
+        gm_fail(err, GM_EDATA, "metric field 'step' is %lld, expected >= 0", (long long)m->step);
+        goto done;
+    }
+    m->sampled = record_bool_or(rec, metric_fields.fields[metric_f_sampled].key, -1);
+    m->distance_mean = REAL_OR_NAN(r, metric, distance_mean);
+    m->distance_se = REAL_OR_NAN(r, metric, distance_se);
+    m->c_mean = REAL_OR_NAN(r, metric, c_mean);
+    m->c_std = REAL_OR_NAN(r, metric, c_std);
+    m->s_mean = REAL_OR_NAN(r, metric, s_mean);
+    m->s_std = REAL_OR_NAN(r, metric, s_std);
+    m->loss_mean = REAL_OR_NAN(r, metric, loss_mean);
+    m->loss_ma = REAL_OR_NAN(r, metric, loss_ma);
+    m->entropy_mean = REAL_OR_NAN(r, metric, entropy_mean);
+    if (RF_HAS(r, metric, layer_distance)) {
+        m->n_layers = r.layer_distance.n;
+        if (rf_vec_copy(&r.layer_distance, sizeof *m->layer_distance, (void **)&m->layer_distance,
+                        err) != 0)
+            goto done;
+    }
+    if (RF_HAS(r, metric, distance_mode))
+        *distance_mode = TAKE_STR(r, metric, distance_mode);
     if (m->scope == SCOPE_GROUP && !m->has_mem_step) { /* "math@125000" names it too */
         const char *at = strrchr(m->group, '@');
         char *end;
@@ -209,44 +129,46 @@ static int metric_read(metric_row *m, const msgpack_object *rec, gm_error *err)
     if (m->scope == SCOPE_GROUP || m->scope == SCOPE_DOMAIN) {
         if (!m->domain)
             m->domain = m->scope == SCOPE_GROUP ? group_domain(m->group) : strdup(m->group);
-        if (!m->domain)
-            return gm_fail(err, GM_ENOMEM, "out of memory");
-        if (m->scope == SCOPE_DOMAIN && strcmp(m->domain, m->group) != 0)
-            return gm_fail(err, GM_EDATA, "domain metric has group '%s' but domain '%s'",
-                           m->group, m->domain);
+        if (!m->domain) {
+            gm_fail(err, GM_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (m->scope == SCOPE_DOMAIN && strcmp(m->domain, m->group) != 0) {
+            gm_fail(err, GM_EDATA, "domain metric has group '%s' but domain '%s'", m->group,
+                    m->domain);
+            goto done;
+        }
     }
-    return 0;
+    rc = 0;
+done:
+    rf_free(&metric_fields, &r);
+    return rc;
 }
 
 static int calibration_read(study *s, const msgpack_object *rec, gm_error *err)
 {
-    static const char *W = "calibration";
-    calibration c = {0};
-    int present;
-    if (field_str(rec, "domain", 1, &c.domain, W, err) != 0)
+    struct calibration_record r;
+    rf_want fields = {.read = ~(uint64_t)0,
+                      .value = RF_BIT(calibration_f_domain) | RF_BIT(calibration_f_eps)
+                               | RF_BIT(calibration_f_delta),
+                      .wording = RECORD_WORDING_REPORT};
+    /* the flags are read leniently below; n_checkpoints is not used */
+    fields.read &= ~(RF_BIT(calibration_f_calibrated) | RF_BIT(calibration_f_in_band)
+                     | RF_BIT(calibration_f_n_checkpoints));
+    if (rf_read(&calibration_fields, rec, fields, &r, err) != 0)
         return -1;
-    if (field_num(rec, "eps", 1, 0, &c.eps, W, err) != 0 ||
-        field_num(rec, "delta", 1, 0, &c.delta, W, err) != 0 ||
-        field_int(rec, "n", 0, 1, &c.n, &present, W, err) != 0 ||
-        field_num(rec, "memorized_before_last", 0, 1, &c.memorized_before_last, W, err) != 0) {
-        free(c.domain);
-        return -1;
-    }
-    if (!present)
-        c.n = -1;
-    field_bool(rec, "calibrated", &c.calibrated);
-    field_bool(rec, "in_band", &c.in_band);
-    int64_t L = 0;
-    if (field_str(rec, "search", 0, &c.search, W, err) != 0 ||
-        field_num(rec, "threshold", 0, 1, &c.threshold, W, err) != 0 ||
-        field_str(rec, "weights", 0, &c.weights, W, err) != 0 ||
-        field_int(rec, "n_layers", 0, 1, &L, &present, W, err) != 0) {
-        free(c.domain);
-        free(c.search);
-        free(c.weights);
-        return -1;
-    }
-    c.n_layers = present ? L : 0;
+    calibration c = {
+        .eps = r.eps, .delta = r.delta,
+        .n = RF_HAS(r, calibration, n) ? r.n : -1,
+        .memorized_before_last = REAL_OR_NAN(r, calibration, memorized_before_last),
+        .calibrated = record_bool_or(rec, calibration_fields.fields[calibration_f_calibrated].key, -1),
+        .in_band = record_bool_or(rec, calibration_fields.fields[calibration_f_in_band].key, -1),
+        .threshold = REAL_OR_NAN(r, calibration, threshold),
+        .n_layers = RF_HAS(r, calibration, n_layers) ? r.n_layers : 0};
+    c.domain = TAKE_STR(r, calibration, domain);
+    c.search = RF_HAS(r, calibration, search) ? TAKE_STR(r, calibration, search) : NULL;
+    c.weights = RF_HAS(r, calibration, weights) ? TAKE_STR(r, calibration, weights) : NULL;
+    rf_free(&calibration_fields, &r);
     calibration *p = realloc(s->calibs, (s->n_calibs + 1) * sizeof *p);
     if (!p) {
         free(c.domain);
@@ -261,14 +183,17 @@ static int calibration_read(study *s, const msgpack_object *rec, gm_error *err)
 
 static int membership_read(study *s, const msgpack_object *rec, gm_error *err)
 {
-    static const char *W = "membership";
-    char *group = NULL, *domain = NULL;
-    int64_t mem_step = 0;
-    int has_mem = 0;
-    if (field_str(rec, "group", 1, &group, W, err) != 0 ||
-        field_str(rec, "domain", 0, &domain, W, err) != 0 ||
-        field_int(rec, "mem_step", 0, 1, &mem_step, &has_mem, W, err) != 0)
-        goto fail;
+    struct membership_record r;
+    rf_want fields = {.read = RF_BIT(membership_f_domain) | RF_BIT(membership_f_mem_step),
+                      .value = RF_BIT(membership_f_group),
+                      .wording = RECORD_WORDING_REPORT};
+    if (rf_read(&membership_fields, rec, fields, &r, err) != 0)
+        return -1;
+    char *group = TAKE_STR(r, membership, group);
+    char *domain = RF_HAS(r, membership, domain) ? TAKE_STR(r, membership, domain) : NULL;
+    int has_mem = RF_HAS(r, membership, mem_step);
+    int64_t mem_step = has_mem ? r.mem_step : 0;
+    rf_free(&membership_fields, &r);
     for (size_t i = 0; i < s->n_members; i++)
         if (strcmp(s->members[i].group, group) == 0) {
             s->members[i].n++;
@@ -307,9 +232,7 @@ int study_add_record(study *s, record_reader *r, const msgpack_object *rec, gm_e
             s->cap_rows = cap;
         }
         metric_row *m = &s->rows[s->n_rows];
-        rc = metric_read(m, rec, err);
-        if (rc == 0 && !s->distance_mode)
-            rc = field_str(rec, "distance_mode", 0, &s->distance_mode, "metric", err);
+        rc = metric_read(m, rec, &s->distance_mode, err);
         if (rc == 0 && !(m->where = strdup(record_reader_where(r))))
             rc = gm_fail(err, GM_ENOMEM, "out of memory");
         if (rc == 0 && m->domain)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record_types.h"
+
 typedef struct pending {
     char *id, *domain, *source; /* domain, source: NULL when absent (nil) */
     int64_t index;
@@ -71,15 +73,6 @@ void trace_batch_free(trace_batch *b)
 
 int trace_batch_full(const trace_batch *b) { return b->tokens >= b->max_tokens; }
 
-/* An optional string field: absent or nil gives NULL. */
-static int opt_str(const msgpack_object *rec, const char *key, char **out, gm_error *err)
-{
-    *out = NULL;
-    if (record_is_nil(rec, key))
-        return 0;
-    return record_get_str(rec, key, out, err);
-}
-
 int trace_batch_add(trace_batch *b, const msgpack_object *rec, gm_error *err)
 {
     if (b->n == b->cap) {
@@ -97,14 +90,10 @@ int trace_batch_add(trace_batch *b, const msgpack_object *rec, gm_error *err)
     memset(p, 0, sizeof *p);
     if (record_get_str(rec, "id", &p->id, err) != 0)
         return -1;
-    if (opt_str(rec, "domain", &p->domain, err) != 0 ||
-        opt_str(rec, "source", &p->source, err) != 0)
+    if (record_get_opt_str(rec, "domain", &p->domain, err) != 0 ||
+        record_get_opt_str(rec, "source", &p->source, err) != 0 ||
+        record_get_opt_i64(rec, "index", &p->has_index, &p->index, err) != 0)
         goto fail;
-    if (!record_is_nil(rec, "index")) {
-        if (record_get_i64(rec, "index", &p->index, err) != 0)
-            goto fail;
-        p->has_index = 1;
-    }
     if (record_get_u32s(rec, "tokens", &p->tokens, &p->T, err) != 0)
         goto fail;
     if (p->T == 0) {
@@ -135,30 +124,25 @@ static int write_trace(trace_batch *b, const pending *p, const forward_sample *s
 {
     const model_config *c = &b->m->cfg;
     size_t T = p->T, L = (size_t)c->L, E = (size_t)c->E, K = (size_t)c->K;
-    msgpack_packer *pk = record_writer_packer(w);
-    msgpack_pack_map(pk, 15 + (b->emit_topk ? 2 : 0) + (b->emit_probs ? 1 : 0));
-    pack_kv_str(pk, "type", "trace");
-    pack_kv_str(pk, "id", p->id);
-    if (p->domain) pack_kv_str(pk, "domain", p->domain); else pack_kv_nil(pk, "domain");
-    if (p->source) pack_kv_str(pk, "source", p->source); else pack_kv_nil(pk, "source");
-    if (p->has_index) pack_kv_i64(pk, "index", p->index); else pack_kv_nil(pk, "index");
-    pack_kv_str(pk, "checkpoint", b->m->name);
-    if (b->step >= 0) pack_kv_i64(pk, "step", b->step); else pack_kv_nil(pk, "step");
-    pack_kv_i64(pk, "n_tokens", (int64_t)T);
-    pack_kv_i64(pk, "n_layers", c->L);
-    pack_kv_i64(pk, "n_experts", c->E);
-    pack_kv_i64(pk, "top_k", c->K);
-    if (T >= 2) pack_kv_f64(pk, "loss", s->loss); else pack_kv_nil(pk, "loss");
-    pack_kv_f32s(pk, "token_nll", s->token_nll, T >= 2 ? T - 1 : 0);
-    pack_kv_f32s(pk, "router_mean", s->router_mean, L * E);
-    pack_kv_f32s(pk, "topk_mean", s->topk_mean, L * E);
+    struct trace_record t = {
+        .id = p->id, .domain = p->domain, .source = p->source, .checkpoint = b->m->name,
+        .n_tokens = (int64_t)T, .n_layers = c->L, .n_experts = c->E, .top_k = c->K,
+        .token_nll = {s->token_nll, T >= 2 ? T - 1 : 0}, .router_mean = {s->router_mean, L * E},
+        .topk_mean = {s->topk_mean, L * E},
+        .has = RF_BIT(trace_f_domain) | RF_BIT(trace_f_source)}; /* NULL: nil */
+    if (p->has_index)
+        RF_SET(t, trace, index, p->index);
+    if (b->step >= 0)
+        RF_SET(t, trace, step, b->step);
+    if (T >= 2)
+        RF_SET(t, trace, loss, s->loss);
     if (b->emit_topk) {
-        pack_kv_u16s(pk, "topk_ids", s->topk_ids, T * L * K);
-        pack_kv_f32s(pk, "topk_weights", s->topk_weights, T * L * K);
+        RF_SET(t, trace, topk_ids, ((rf_vec){s->topk_ids, T * L * K}));
+        RF_SET(t, trace, topk_weights, ((rf_vec){s->topk_weights, T * L * K}));
     }
     if (b->emit_probs)
-        pack_kv_f32s(pk, "probs", s->probs, T * L * E);
-    return record_writer_end(w, err);
+        RF_SET(t, trace, probs, ((rf_vec){s->probs, T * L * E}));
+    return rf_write(&trace_fields, &t, w, err);
 }
 
 int trace_batch_flush(trace_batch *b, record_writer *w, gm_error *err)

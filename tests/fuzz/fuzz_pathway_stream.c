@@ -11,13 +11,13 @@
 
 #include "../../stages/metric-reduce/groups.h"
 #include "../../stages/metric-reduce/rows.h"
-#include "../../stages/metric-reduce/study.h"
+#include "../../stages/metric-reduce/panel.h"
 #include "fuzz.h"
 #include "fuzz_records.h"
 
 /* metric-reduce's two passes, one record at a time (see main.c) */
 typedef struct reduce_ctx {
-    study *st;
+    panel *st;
     int allow_missing;
     size_t unknown;
 } reduce_ctx;
@@ -25,14 +25,14 @@ typedef struct reduce_ctx {
 static int add_membership(void *ctx, const msgpack_object *rec, record_writer *w, gm_error *err)
 {
     reduce_ctx *cx = ctx;
-    return record_is_type(rec, "membership") ? study_add_membership(cx->st, rec, err) : 0;
+    return record_is_type(rec, "membership") ? panel_add_membership(cx->st, rec, err) : 0;
 }
 
 static int add_pathway(void *ctx, const msgpack_object *rec, record_writer *w, gm_error *err)
 {
     reduce_ctx *cx = ctx;
     if (record_is_type(rec, "pathway"))
-        return study_add_pathway(cx->st, rec, cx->allow_missing, &cx->unknown, err);
+        return panel_add_pathway(cx->st, rec, cx->allow_missing, &cx->unknown, err);
     return record_is_type(rec, "membership") ? 0 : record_writer_copy(w, rec, err);
 }
 
@@ -46,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fd < 0)
         return 0;
     gm_error err = {0};
-    study st;
-    study_init(&st);
+    panel st;
+    panel_init(&st);
     /* as main() does: every membership record first (its --membership file),
      * then the pathway records; here both come from the one stream */
     reduce_ctx cx = {&st, opts & 1, 0};
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto fail;
     size_t dropped;
     char first_missing[512];
-    if (study_finish(&st, opts & 1, &dropped, first_missing, sizeof first_missing, &err))
+    if (panel_finish(&st, opts & 1, &dropped, first_missing, sizeof first_missing, &err))
         goto fail;
     if (groups_assign(&st, (opts & 2) ? 1.0 : NAN, NULL, 0, 0.05,
                       (opts & 64) ? MEMORIZE_SEARCH_GRID : MEMORIZE_SEARCH_VALUES, &err) ||
@@ -73,7 +73,7 @@ fail:
     FUZZ_ASSERT_ERROR(&err);
 done:
     record_writer_abort(w);
-    study_free(&st);
+    panel_free(&st);
     fuzz_file_close(fd);
     return 0;
 }

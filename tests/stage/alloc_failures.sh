@@ -20,7 +20,9 @@ cat >"$SHIM_DIR/failmalloc.c" <<'EOF'
 /* failmalloc: LD_PRELOAD shim. GM_FAIL_ALLOC=N fails the Nth malloc, calloc
  * or realloc called from the executable itself (or from a library whose path
  * holds GM_FAIL_ALLOC_LIBS, e.g. "msgpack"); GM_FAIL_ALLOC_COUNT=FILE writes
- * the number of such calls at exit. Other allocations are never failed. */
+ * the number of such calls at exit. Other allocations are never failed.
+ * GM_FAIL_ALLOC_IN="OFF+SIZE ..." (hex, the executable's own addresses as nm
+ * prints them) counts only the calls made from inside those functions. */
 #define _GNU_SOURCE
 #include <link.h>
 #include <stdatomic.h>
@@ -33,8 +35,9 @@ extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 
-static struct { uintptr_t lo, hi; } ranges[8];
-static int n_ranges;
+static struct { uintptr_t lo, hi; } ranges[8], only[8];
+static int n_ranges, n_only;
+static uintptr_t main_base;
 static long fail_at = -1;
 static atomic_long count;
 static const char *libs;
@@ -43,6 +46,8 @@ static int add_object(struct dl_phdr_info *info, size_t size, void *first)
 {
     int is_main = *(int *)first;
     *(int *)first = 0;
+    if (is_main)
+        main_base = info->dlpi_addr;
     if (!is_main && !(libs && *libs && info->dlpi_name && strstr(info->dlpi_name, libs)))
         return 0;
     for (int i = 0; i < info->dlpi_phnum && n_ranges < 8; i++) {
@@ -63,6 +68,15 @@ __attribute__((constructor)) static void init(void)
     dl_iterate_phdr(add_object, &first);
     const char *n = getenv("GM_FAIL_ALLOC");
     fail_at = n ? atol(n) : 0;
+    const char *in = getenv("GM_FAIL_ALLOC_IN");
+    for (char *end; in && *in && n_only < 8; in = end) {
+        unsigned long off = strtoul(in, &end, 16), size = *end == '+' ? strtoul(end + 1, &end, 16) : 0;
+        if (end == in)
+            break;
+        only[n_only].lo = main_base + off;
+        only[n_only].hi = main_base + off + size;
+        n_only++;
+    }
 }
 
 __attribute__((destructor)) static void done(void)
@@ -81,6 +95,11 @@ static int fail_now(void *caller)
     int ours = 0;
     for (int i = 0; i < n_ranges; i++)
         ours |= c >= ranges[i].lo && c < ranges[i].hi;
+    if (n_only) {
+        ours = 0;
+        for (int i = 0; i < n_only; i++)
+            ours |= c >= only[i].lo && c < only[i].hi;
+    }
     return ours && atomic_fetch_add(&count, 1) + 1 == fail_at;
 }
 
@@ -122,6 +141,7 @@ for s in 100 200; do
   "$BIN/router-trace" -j 1 --model "$TMP/ck/step$s" "$TMP/samples.mpk" \
     | "$BIN/pathway-encode" --model "$TMP/ck/step$s" -o "$TMP/p$s.mpk"
 done
+"$BIN/router-trace" -j 1 --model "$TMP/ck/step100" "$TMP/samples.mpk" -o "$TMP/t100.mpk"
 cat "$TMP/p100.mpk" "$TMP/p200.mpk" >"$TMP/pcat.mpk"
 MR="$BIN/metric-reduce --threads 1 --eps 9"
 $MR "$TMP/p100.mpk" "$TMP/p200.mpk" -o "$TMP/metrics.mpk"
@@ -207,3 +227,47 @@ inject "test-groups --similarity: every allocation failure is an error or harmle
   "$BIN/test-groups" --similarity "$TMP/sim.csv" "$TMP/results.csv"
 inject "record pass-through of a concatenated stream: every allocation failure is an error or harmless" \
   "$TOOLS/passthrough" "$TMP/pcat.mpk"
+
+# The record writer's own buffer (common/record.c's checked_write, where every
+# record's bytes grow the buffer): each of its allocations failed in turn must
+# stop the stage with exit 1, one "out of memory" line and no -o file or
+# temporary, never a short or corrupt record (issue 11).
+inject_writer() { # NAME BINARY CMD...: CMD (running BINARY) writes -o OUT (appended here)
+  local name=$1 bin=$2 out=$TMP/wr.out
+  local where
+  where=$(nm -S --defined-only "$bin" | awk '$4 == "checked_write" { print $1 "+" $2 }')
+  if [ -z "$where" ]; then not_ok "$name" "no checked_write symbol in $bin"; return; fi
+  shift 2
+  if ! GM_FAIL_ALLOC_IN="$where" GM_FAIL_ALLOC_COUNT="$TMP/wcount" LD_PRELOAD=$SHIM \
+       "$@" -o "$out" 2>"$TMP/wr.err"; then
+    not_ok "$name: runs with the shim and no failure" "$(head -c 600 "$TMP/wr.err")"
+    return
+  fi
+  local total n bad=""
+  total=$(cat "$TMP/wcount")
+  for ((n = 1; n <= total; n++)); do
+    rm -f "$out"
+    GM_FAIL_ALLOC=$n GM_FAIL_ALLOC_IN="$where" LD_PRELOAD=$SHIM timeout 60 "$@" -o "$out" \
+      >/dev/null 2>"$TMP/wr.err"
+    local rc=$? lines
+    lines=$(wc -l <"$TMP/wr.err")
+    if ! { [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -q 'out of memory' "$TMP/wr.err" &&
+           [ ! -e "$out" ] && ! compgen -G "$TMP/.wr.out.tmp*" >/dev/null; }; then
+      bad="writer allocation $n of $total: exit $rc, $lines stderr line(s): $(head -c 300 "$TMP/wr.err")"
+      [ -e "$out" ] && bad+=" (output left)"
+      break
+    fi
+  done
+  if [ -n "$bad" ]; then not_ok "$name" "$bad"
+  elif [ "$total" -eq 0 ]; then not_ok "$name" "the record writer allocated nothing"
+  else ok "$name (each of its $total allocations: exit 1, no file)"; fi
+}
+
+inject_writer "reader: a failed record-writer allocation is exit 1 and no file" \
+  "$BIN/reader" "$BIN/reader" "$TMP/samples.jsonl"
+inject_writer "router-trace: a failed record-writer allocation is exit 1 and no file" \
+  "$BIN/router-trace" "$BIN/router-trace" -j 1 --model "$TMP/ck/step100" "$TMP/samples.mpk"
+inject_writer "pathway-encode: a failed record-writer allocation is exit 1 and no file" \
+  "$BIN/pathway-encode" "$BIN/pathway-encode" --model "$TMP/ck/step100" "$TMP/t100.mpk"
+inject_writer "metric-reduce: a failed record-writer allocation is exit 1 and no file" \
+  "$BIN/metric-reduce" $MR "$TMP/p100.mpk" "$TMP/p200.mpk"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "record_map.h"
 #include "test.h"
 
 static char dir[] = "/tmp/gm_test_record_XXXXXX";
@@ -30,34 +31,32 @@ static int write_stream(const char *path, int lz4, size_t n_big)
     record_writer *w = out ? record_writer_create(out, &err) : NULL;
     if (!w || record_writer_header(w, "test", "1", NULL, NULL, NULL, 0, &err) < 0)
         return -1;
-    msgpack_packer *pk = record_writer_packer(w);
     float f32[3] = {1.5f, -0.0f, INFINITY};
     double f64[2] = {M_PI, -1e300};
     uint32_t u32[2] = {0, 4000000000u};
     uint16_t u16[2] = {7, 65535};
-    msgpack_pack_map(pk, 12);
-    pack_kv_str(pk, "type", "every");
-    pack_kv_str(pk, "s", "h\xc3\xa9llo \"q\"");
-    pack_kv_i64(pk, "neg", -42);
-    pack_kv_i64(pk, "big", INT64_MAX);
-    pack_kv_f64(pk, "x", 0.1);
-    pack_kv_bool(pk, "yes", 1);
-    pack_kv_nil(pk, "none");
-    pack_kv_f32s(pk, "f32", f32, 3);
-    pack_kv_f64s(pk, "f64", f64, 2);
-    pack_kv_u32s(pk, "u32", u32, 2);
-    pack_kv_u16s(pk, "u16", u16, 2);
-    pack_kv_f32s(pk, "empty", NULL, 0);
-    if (record_writer_end(w, &err) < 0)
+    record_map m;
+    record_map_begin(&m, w, "every");
+    record_map_str(&m, "s", "h\xc3\xa9llo \"q\"");
+    record_map_i64(&m, "neg", -42);
+    record_map_i64(&m, "big", INT64_MAX);
+    record_map_f64(&m, "x", 0.1);
+    record_map_bool(&m, "yes", 1);
+    record_map_nil(&m, "none");
+    record_map_bin(&m, "f32", f32, sizeof f32);
+    record_map_bin(&m, "f64", f64, sizeof f64);
+    record_map_bin(&m, "u32", u32, sizeof u32);
+    record_map_bin(&m, "u16", u16, sizeof u16);
+    record_map_bin(&m, "empty", NULL, 0);
+    if (record_map_end(&m, &err) < 0)
         return -1;
     float *big = malloc(n_big * sizeof *big);
     for (size_t i = 0; i < n_big; i++)
         big[i] = (float)i * 0.5f;
-    msgpack_pack_map(pk, 2);
-    pack_kv_str(pk, "type", "big");
-    pack_kv_f32s(pk, "v", big, n_big);
+    record_map_begin(&m, w, "big");
+    record_map_bin(&m, "v", big, n_big * sizeof *big);
     free(big);
-    if (record_writer_end(w, &err) < 0)
+    if (record_map_end(&m, &err) < 0)
         return -1;
     return record_writer_close(w, &err);
 }
@@ -138,6 +137,43 @@ static void check_truncated(const char *src, const char *dst)
     record_reader_close(r);
 }
 
+/* record_map counts its keys and puts the map header in front in msgpack's
+ * smallest form: fixmap up to 15 keys, map16, map32 (70000 keys). */
+static void check_counted_maps(const char *path)
+{
+    static const uint32_t sizes[] = {1, 15, 16, 70000};
+    enum { N_SIZES = sizeof sizes / sizeof sizes[0] };
+    gm_error err = {0};
+    gm_output *out = gm_output_open(path, 0, &err);
+    record_writer *w = out ? record_writer_create(out, &err) : NULL;
+    int ok = w && record_writer_header(w, "test", "1", NULL, NULL, NULL, 0, &err) == 0;
+    for (size_t k = 0; ok && k < N_SIZES; k++) {
+        record_map m;
+        record_map_begin(&m, w, "keys");
+        for (uint32_t i = 1; i < sizes[k]; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "k%u", (unsigned)i);
+            record_map_i64(&m, key, i);
+        }
+        ok = record_map_end(&m, &err) == 0;
+    }
+    CHECK(ok && record_writer_close(w, &err) == 0, "counted maps written (%s)", err.msg);
+    record_reader *r = record_reader_open(path, &err);
+    const msgpack_object *rec;
+    for (size_t k = 0; r && k < N_SIZES; k++) {
+        int got = record_reader_next(r, &rec, &err);
+        int64_t last = 0;
+        char key[16];
+        snprintf(key, sizeof key, "k%u", (unsigned)(sizes[k] - 1));
+        CHECK(got == 1 && rec->via.map.size == sizes[k] && record_is_type(rec, "keys")
+                  && (sizes[k] == 1 || (record_get_i64(rec, key, &last, &err) == 0
+                                        && last == (int64_t)sizes[k] - 1)),
+              "a map of %u keys reads back whole", (unsigned)sizes[k]);
+    }
+    CHECK(r && record_reader_next(r, &rec, &err) == 0, "and nothing after them");
+    record_reader_close(r);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -147,6 +183,7 @@ int main(void)
     check_stream(path_in_dir("plain.mpk"), "plain", HUGE_N);
     check_stream(path_in_dir("packed.mpk.lz4"), "lz4", HUGE_N);
     check_truncated(path_in_dir("plain.mpk"), path_in_dir("cut.mpk"));
+    check_counted_maps(path_in_dir("maps.mpk"));
 
     /* headers: provenance */
     gm_error err = {0};

@@ -1,65 +1,67 @@
-/* study.h: metric-reduce's in-memory table: samples (joined by id), checkpoints
+/* panel.h: metric-reduce's in-memory table, a panel in the statistician's
+ * sense (the same samples observed at every checkpoint; report's `study` is
+ * the metric records read back, another thing): samples (joined by id), checkpoints
  * (ordered by step), one cell per (checkpoint, sample) with the pathway
  * record's values, the loss matrix over all checkpoints, and the groups.
  * join.c fills it from pathway (and membership) records, groups.c assigns
  * memorization groups, rows.c reduces it to metric records.
  * Spec: method.md "Across checkpoints" and "Per checkpoint, per group". */
-#ifndef GM_STUDY_H
-#define GM_STUDY_H
+#ifndef GM_PANEL_H
+#define GM_PANEL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "record.h"
 
-typedef struct study_sample {
+typedef struct panel_sample {
     char *id;
-    size_t domain;      /* index into study.domains (sorted by name once finished) */
-    size_t group;       /* index into study.groups */
+    size_t domain;      /* index into panel.domains (sorted by name once finished) */
+    size_t group;       /* index into panel.groups */
     int64_t mem_step;   /* t* as a step; valid when memorized */
     int memorized;
     int dropped;        /* left out (--allow-missing) */
-} study_sample;
+} panel_sample;
 
-typedef struct study_ckpt {
+typedef struct panel_ckpt {
     char *name;
     int64_t step;
-} study_ckpt;
+} panel_ckpt;
 
-typedef struct study_cell {
+typedef struct panel_cell {
     char *path;         /* NULL: no record */
     double c, s, loss, entropy;  /* NaN: nil */
     int count;          /* records seen: 0 missing, 2+ duplicate */
-} study_cell;
+} panel_cell;
 
-typedef struct study_group {
+typedef struct panel_group {
     char *name;         /* "{domain}@{step}" or "{domain}@never" */
     size_t domain;
     int memorized;
     int64_t mem_step;
-} study_group;
+} panel_group;
 
-typedef struct study_domain {
+typedef struct panel_domain {
     char *name;
     double eps, delta;
     int calibrated, in_band;
     const char *search;  /* "values", "grid" (calibrated) or "given" */
     size_t n, before_last;
-} study_domain;
+} panel_domain;
 
-typedef struct study {
-    study_sample *samples;
+typedef struct panel {
+    panel_sample *samples;
     size_t n_samples, cap_samples;
     void *id_index;               /* private: id -> sample hash table */
-    study_domain *domains;
+    panel_domain *domains;
     size_t n_domains;
-    study_ckpt *ckpts;            /* ascending step once finished */
+    panel_ckpt *ckpts;            /* ascending step once finished */
     size_t n_ckpts;
-    study_cell *cells;            /* [n_ckpts, n_samples] once finished */
+    panel_cell *cells;            /* [n_ckpts, n_samples] once finished */
     void *pending;                /* private: cells as read, before finishing */
-    study_group *groups;
+    panel_group *groups;
     size_t n_groups;
-    /* per-sample losses over all checkpoints of the study (membership mode:
+    /* per-sample losses over all checkpoints of the panel (membership mode:
      * the membership file's), ascending step */
     int64_t *loss_steps;          /* [T] */
     size_t n_loss_steps;
@@ -71,26 +73,26 @@ typedef struct study {
     char weights[16];
     int have_shape;
     int membership_mode;          /* samples came from a membership file */
-} study;
+} panel;
 
-void study_init(study *st);
-void study_free(study *st);
+void panel_init(panel *st);
+void panel_free(panel *st);
 
-/* Read one pathway record into the study. In membership mode an id not in
+/* Read one pathway record into the panel. In membership mode an id not in
  * the membership file is an error, or (allow_missing) counted in *unknown. */
-int study_add_pathway(study *st, const msgpack_object *rec, int allow_missing, size_t *unknown,
+int panel_add_pathway(panel *st, const msgpack_object *rec, int allow_missing, size_t *unknown,
                       gm_error *err);
 /* Read one membership record (membership mode). */
-int study_add_membership(study *st, const msgpack_object *rec, gm_error *err);
+int panel_add_membership(panel *st, const msgpack_object *rec, gm_error *err);
 
 /* After all records: order checkpoints by step, lay the cells out, check
  * duplicates (always an error) and missing cells (an error, or with
  * allow_missing the sample is dropped: *dropped counts them and first_missing
  * names the first). Full mode also builds the loss matrix from the cells. */
-int study_finish(study *st, int allow_missing, size_t *dropped, char *first_missing, size_t cap,
+int panel_finish(panel *st, int allow_missing, size_t *dropped, char *first_missing, size_t cap,
                  gm_error *err);
 
 /* Index of a domain by name, or (size_t)-1. */
-size_t study_domain_find(const study *st, const char *name);
+size_t panel_domain_find(const panel *st, const char *name);
 
 #endif
