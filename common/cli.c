@@ -189,6 +189,15 @@ static void set_value(const cli_program *prog, const cli_option *o, const char *
     }
 }
 
+/* The exit status after printing --help or --version: a reader that closed
+ * the pipe early (`--help | grep -q`) is no failure, as everywhere else. */
+static int help_flushed(void)
+{
+    if (fflush(stdout) == 0)
+        return GM_EXIT_OK;
+    return errno == EPIPE ? GM_EXIT_OK : GM_EXIT_FAIL;
+}
+
 /* Held in a static so that --help, --version and usage errors, which exit
  * from inside the parse, leave nothing unreachable for LeakSanitizer. */
 static char **positional;
@@ -212,11 +221,11 @@ int cli_parse(const cli_program *prog, int argc, char **argv)
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             print_help(prog);
-            exit(fflush(stdout) == 0 ? GM_EXIT_OK : GM_EXIT_FAIL);
+            exit(help_flushed());
         }
         if (strcmp(a, "--version") == 0) {
             printf("%s %s\n", prog->name, GM_VERSION);
-            exit(fflush(stdout) == 0 ? GM_EXIT_OK : GM_EXIT_FAIL);
+            exit(help_flushed());
         }
         const cli_option *o;
         const char *inline_val = NULL;
