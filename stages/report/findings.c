@@ -135,7 +135,8 @@ static void say_groups(textbuf *b, const domain_story *d)
 {
     if (!d->groups)
         return;
-    textbuf_printf(b, "Groups: %zu memorization group%s (%lld of %lld samples memorized)", d->groups,
+    textbuf_printf(b, "Groups: %zu memorization group%s (%lld of %lld samples memorized by the "
+                   "last checkpoint)", d->groups,
                    d->groups == 1 ? "" : "s", (long long)d->samples_memorized, (long long)d->samples);
     if (d->groups_checked)
         textbuf_printf(b, "; of the %zu with 3 or more checkpoints from their memorization step on, "

@@ -90,7 +90,7 @@ edit many '    if r["type"] == "metric" and r["scope"] == "group" and r["mem_ste
 check_sh "many groups (216): one findings line per domain, naming how many groups fall" \
   "n=\$(sed -n '/^Findings/,/^\$/p' '$TMP/many.txt' | grep -c '^- '); [ \"\$n\" -eq 4 ] &&
    [ \$(grep -c '^- math: ' '$TMP/many.txt') -eq 1 ] &&
-   flat '$TMP/many.txt' | grep -qE 'math: .*Groups: 109 memorization groups \([0-9]+ of [0-9]+ samples memorized\); of the [0-9]+ with 3 or more checkpoints'"
+   flat '$TMP/many.txt' | grep -qE 'math: .*Groups: 109 memorization groups \([0-9]+ of [0-9]+ samples memorized by the last checkpoint\); of the [0-9]+ with 3 or more checkpoints'"
 
 # ---- the cross-domain control: flagged when the cross distance falls as much
 edit cross '    if r["type"] == "metric" and r["scope"] == "cross":
