@@ -103,8 +103,12 @@ static void story_cross(domain_story *d, const study *s, double *buf)
         if (isnan(ch))
             continue;
         double noise = trend_noise(dist, se, n);
+        /* beyond noise by the same two tests as the within-domain fall */
         double fall = dist[d->dist_fall.a] - dist[d->dist_fall.b];
-        int beyond = fall > TREND_Z * noise * sqrt(2.0);
+        size_t splits;
+        double shift = trend_level_shift(dist, d->dist_fall.a, d->dist_fall.b, noise, -1, &splits);
+        int beyond = fall > TREND_Z * noise * sqrt(2.0) ||
+                     (splits && shift > trend_shift_threshold(splits));
         int fails = beyond && ch <= 0.5 * d->within_change;
         if (!d->cross_checked || ch < d->cross_change) {
             d->cross_change = ch;
