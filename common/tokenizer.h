@@ -47,6 +47,7 @@ int64_t tokenizer_token_id(const tokenizer *t, const char *content);
  * <|begin_of_text|>, ...); -1 when there is none. */
 int64_t tokenizer_bos(const tokenizer *t);
 int64_t tokenizer_eos(const tokenizer *t);
+/* One past the largest id it can emit (vocabulary and added tokens). */
 size_t tokenizer_vocab_size(const tokenizer *t);
 
 #endif

@@ -144,4 +144,11 @@ int64_t tokenizer_token_id(const tokenizer *t, const char *content)
 
 int64_t tokenizer_bos(const tokenizer *t) { return t->bos; }
 int64_t tokenizer_eos(const tokenizer *t) { return t->eos; }
-size_t tokenizer_vocab_size(const tokenizer *t) { return t->bpe.n_vocab; }
+size_t tokenizer_vocab_size(const tokenizer *t)
+{
+    size_t n = t->bpe.n_vocab;
+    for (size_t a = 0; a < t->n_added; a++)
+        if (t->added[a].id >= n)
+            n = (size_t)t->added[a].id + 1;
+    return n;
+}

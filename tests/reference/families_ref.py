@@ -41,6 +41,8 @@ import sys
 import numpy as np
 import torch
 
+from olmoe_ref import read_safetensors  # the same independent reader, float64
+
 FAMILIES = ("olmoe", "mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3",
             "granitemoe", "granitemoeshared")
 
@@ -97,36 +99,6 @@ class ConfigError(ValueError):
 
 
 # ---------------------------------------------------------------- loading
-
-
-def read_safetensors(path):
-    """{name: numpy float64 array} for every tensor of one .safetensors file."""
-    with open(path, "rb") as fh:
-        blob = fh.read()
-    if len(blob) < 8:
-        raise ValueError(f"{path}: shorter than the 8-byte header length")
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        b, e = info["data_offsets"]
-        raw = blob[base + b:base + e]
-        shape = tuple(info["shape"])
-        dt = info["dtype"]
-        if dt == "F32":
-            a = np.frombuffer(raw, dtype="<f4").astype(np.float64)
-        elif dt == "F16":
-            a = np.frombuffer(raw, dtype="<f2").astype(np.float64)
-        elif dt == "BF16":
-            u = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
-            a = u.view(np.float32).astype(np.float64)
-        else:
-            raise ValueError(f"{path}: tensor {name}: dtype {dt} not handled")
-        out[name] = a.reshape(shape)
-    return out
 
 
 def load_checkpoint(folder):
