@@ -12,10 +12,13 @@
 #include <string.h>
 
 #include "attention.h"
+#include "ffn.h"
+#include "mla.h"
 #include "clock.h"
 #include "forward_ctx.h"
 #include "gemm.h"
 #include "moe.h"
+#include "rope.h"
 #include "tensor.h"
 #include "vecmath.h"
 
@@ -24,12 +27,7 @@
 forward *forward_create(const model *m, const forward_opts *opts, gm_error *err)
 {
     const model_config *c = &m->cfg;
-    if (c->family != GM_FAMILY_OLMOE) {
-        gm_fail(err, GM_EDATA, "%s: model_type %s has no forward pass here (supported: olmoe)",
-                m->name, c->model_type);
-        return NULL;
-    }
-    if (c->E > 65535 || c->K < 1 || c->K > c->E || c->Dh % 2 != 0 || c->H % c->H_kv != 0) {
+    if (c->E > 65535 || c->K < 1 || c->K > c->E || rope_dims(c) % 2 != 0 || c->H % c->H_kv != 0) {
         gm_fail(err, GM_EDATA,
                 "%s: unsupported shape (E %lld, K %lld, head width %lld, H %lld, H_kv %lld)",
                 m->name, (long long)c->E, (long long)c->K, (long long)c->Dh,
@@ -48,28 +46,42 @@ forward *forward_create(const model *m, const forward_opts *opts, gm_error *err)
     f->m = m;
     f->o = *opts;
     f->threads = opts->threads; /* the count runtime_start gave OpenBLAS */
-    int64_t D = c->D, Dkv = c->H_kv * c->Dh;
+    int64_t D = c->D, Q = c->H * c->Dh, KV = c->H_kv * c->Dh, A = c->H * c->Dv;
     /* lm_head rows per block: about 8M floats of widened weights */
     f->Vb = ((int64_t)8 << 20) / D;
     if (f->Vb < 64)
         f->Vb = 64;
     if (f->Vb > c->V)
         f->Vb = c->V;
-    int64_t w = D * D;
-    if (Dkv * D > w) w = Dkv * D;
-    if (2 * c->F * D > w) w = 2 * c->F * D; /* gate | up side by side */
-    if (c->E * D > w) w = c->E * D;
-    if (f->Vb * D > w) w = f->Vb * D;
+    /* the largest weight widened at once: two buffers of it */
+    int64_t sizes[] = {Q * D, KV * D, D * A, 2 * c->F * D /* gate | up side by side */,
+                       c->E * D, f->Vb * D, 2 * c->dense_F * D, 2 * c->shared_F * D,
+                       c->q_lora * D, Q * c->q_lora, (c->kv_lora + c->qk_rope) * D,
+                       c->H * (c->qk_nope + c->Dv) * c->kv_lora};
+    int64_t w = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i] > w)
+            w = sizes[i];
     f->wcap = w;
+    /* the widest norm weight or bias */
+    int64_t widths[] = {D, Q, KV, c->q_lora, c->kv_lora, c->E};
+    int64_t nw = 0;
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++)
+        if (widths[i] > nw)
+            nw = widths[i];
     f->wa = malloc((size_t)w * sizeof(float));
     f->wb = malloc((size_t)w * sizeof(float));
     f->ex0.wa = f->wa;
     f->ex0.wb = f->wb;
-    f->norm_w = malloc((size_t)(D > Dkv ? D : Dkv) * sizeof(float));
+    f->norm_w = malloc((size_t)nw * sizeof(float));
     f->e_count = calloc((size_t)c->E + 1, sizeof(int64_t));
     f->e_start = calloc((size_t)c->E + 1, sizeof(int64_t));
     f->e_owner = calloc((size_t)c->E, sizeof(int));
-    if (!f->wa || !f->wb || !f->norm_w || !f->e_count || !f->e_start || !f->e_owner) {
+    f->route_scratch = malloc((size_t)(2 * c->E + c->n_group) * sizeof(float));
+    f->route_bias = malloc((size_t)c->E * sizeof(float));
+    f->rope_half = rope_dims(c) / 2;
+    if (!f->wa || !f->wb || !f->norm_w || !f->e_count || !f->e_start || !f->e_owner ||
+        !f->route_scratch || !f->route_bias) {
         forward_free(f);
         gm_fail(err, GM_ENOMEM, "out of memory for weight buffers (2 x %lld floats)",
                 (long long)w);
@@ -85,6 +97,8 @@ static void free_activations(forward *f)
     free(f->logits); free(f->topk_id); free(f->topk_w); free(f->e_tok); free(f->e_w);
     free(f->ex0.xe); free(f->ex0.ge); free(f->ex0.ye);
     free(f->lse_m); free(f->lse_s); free(f->tgt); free(f->vlog);
+    free(f->mla_a); free(f->mla_kv); free(f->ffn);
+    f->mla_a = f->mla_kv = f->ffn = NULL;
     f->pos = NULL; f->seg_of = NULL; f->x = f->h = f->q = f->k = f->v = f->att = NULL;
     f->logits = NULL; f->topk_id = NULL; f->topk_w = NULL; f->e_tok = NULL; f->e_w = NULL;
     f->ex0.xe = f->ex0.ge = f->ex0.ye = NULL;
@@ -152,6 +166,7 @@ void forward_free(forward *f)
     free(f->scores); free(f->acc_router); free(f->acc_topk);
     free(f->wa); free(f->wb); free(f->norm_w);
     free(f->e_count); free(f->e_start); free(f->e_owner); free(f->rope_cos); free(f->rope_sin);
+    free(f->route_scratch); free(f->route_bias);
     free(f);
 }
 
@@ -161,7 +176,11 @@ const forward_stats *forward_get_stats(const forward *f) { return &f->st; }
 static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *err)
 {
     const model_config *c = &f->m->cfg;
-    int64_t D = c->D, Dkv = c->H_kv * c->Dh, E = c->E, K = c->K, F = c->F;
+    int64_t D = c->D, Q = c->H * c->Dh, KV = c->H_kv * c->Dh, E = c->E, K = c->K, F = c->F;
+    int64_t VW = c->H_kv * c->Dv, A = c->H * c->Dv;
+    int64_t FF = c->dense_F > c->shared_F ? c->dense_F : c->shared_F;
+    int64_t LA = c->q_lora > c->kv_lora + c->qk_rope ? c->q_lora : c->kv_lora + c->qk_rope;
+    int mla = c->attn == GM_ATTN_MLA;
     int bad = 0;
     if (T > f->cap_T) {
         free_activations(f);
@@ -170,10 +189,16 @@ static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *e
         f->seg_of = alloc_n(t, sizeof(int64_t), &bad);
         f->x = alloc_n(t * (size_t)D, sizeof(float), &bad);
         f->h = alloc_n(t * (size_t)D, sizeof(float), &bad);
-        f->q = alloc_n(t * (size_t)D, sizeof(float), &bad);
-        f->k = alloc_n(t * (size_t)Dkv, sizeof(float), &bad);
-        f->v = alloc_n(t * (size_t)Dkv, sizeof(float), &bad);
-        f->att = alloc_n(t * (size_t)D, sizeof(float), &bad);
+        f->q = alloc_n(t * (size_t)Q, sizeof(float), &bad);
+        f->k = alloc_n(t * (size_t)KV, sizeof(float), &bad);
+        f->v = alloc_n(t * (size_t)VW, sizeof(float), &bad);
+        f->att = alloc_n(t * (size_t)A, sizeof(float), &bad);
+        if (mla) {
+            f->mla_a = alloc_n(t * (size_t)LA, sizeof(float), &bad);
+            f->mla_kv = alloc_n(t * (size_t)(c->H * (c->qk_nope + c->Dv)), sizeof(float), &bad);
+        }
+        if (FF > 0)
+            f->ffn = alloc_n(t * (size_t)(2 * FF), sizeof(float), &bad);
         f->logits = alloc_n(t * (size_t)E, sizeof(float), &bad);
         f->topk_id = alloc_n(t * (size_t)K, sizeof(int), &bad);
         f->topk_w = alloc_n(t * (size_t)K, sizeof(float), &bad);
@@ -219,23 +244,27 @@ static int reserve(forward *f, int64_t T, size_t nseg, int64_t Tmax, gm_error *e
         f->cap_seg = nseg;
     }
     if (Tmax > f->cap_pos) {
-        /* RoPE: angle = pos * theta^(-2i/Dh), i < Dh/2, in double */
-        int64_t half = c->Dh / 2;
+        /* RoPE: angle = pos * inv_freq[i] in double (rope.c), times the attention factor */
+        int64_t half = f->rope_half;
         free(f->rope_cos);
         free(f->rope_sin);
         f->rope_cos = malloc((size_t)(Tmax * half) * sizeof(float));
         f->rope_sin = malloc((size_t)(Tmax * half) * sizeof(float));
-        if (!f->rope_cos || !f->rope_sin) {
+        double *inv = malloc((size_t)(half ? half : 1) * sizeof(double));
+        if (!f->rope_cos || !f->rope_sin || !inv) {
+            free(inv);
             f->cap_pos = 0;
             return gm_fail(err, GM_ENOMEM, "out of memory for RoPE tables");
         }
+        rope_inv_freq(c, inv);
+        double af = c->rope_attn_factor;
         for (int64_t p = 0; p < Tmax; p++)
             for (int64_t i = 0; i < half; i++) {
-                double inv = pow(c->rope_theta, -2.0 * (double)i / (double)c->Dh);
-                double a = (double)p * inv;
-                f->rope_cos[p * half + i] = (float)cos(a);
-                f->rope_sin[p * half + i] = (float)sin(a);
+                double a = (double)p * inv[i];
+                f->rope_cos[p * half + i] = (float)(cos(a) * af);
+                f->rope_sin[p * half + i] = (float)(sin(a) * af);
             }
+        free(inv);
         f->cap_pos = Tmax;
     }
     return 0;
@@ -264,12 +293,23 @@ void forward_sample_clear(forward_sample *s)
 
 double forward_flops(const model_config *c, int64_t T)
 {
-    double D = (double)c->D, Dkv = (double)(c->H_kv * c->Dh), t = (double)T;
-    double per_tok_layer = 2.0 * D * (D + 2.0 * Dkv + D)       /* q, k, v, o */
-                         + 2.0 * D * (double)c->E               /* router */
-                         + (double)c->K * 3.0 * 2.0 * D * (double)c->F; /* experts */
-    double attn_layer = 2.0 * 2.0 * (double)c->H * (double)c->Dh * t * (t + 1.0) / 2.0;
-    return (double)c->L * (t * per_tok_layer + attn_layer) + t * 2.0 * D * (double)c->V;
+    double D = (double)c->D, H = (double)c->H, t = (double)T;
+    double Q = H * (double)c->Dh, KV = (double)(c->H_kv * c->Dh), A = H * (double)c->Dv;
+    double proj; /* per token: the attention's projections */
+    if (c->attn == GM_ATTN_MLA) {
+        double ql = (double)c->q_lora, kl = (double)c->kv_lora;
+        proj = (ql > 0 ? D * ql + ql * Q : D * Q) + D * (kl + (double)c->qk_rope) +
+               kl * H * (double)(c->qk_nope + c->Dv) + A * D;
+    } else {
+        proj = D * (Q + 2.0 * KV) + A * D;
+    }
+    double attn = H * (double)(c->Dh + c->Dv) * t * (t + 1.0) / 2.0; /* causal pairs */
+    double moe = D * (double)c->E + (double)c->K * 3.0 * D * (double)c->F +
+                 3.0 * D * (double)c->shared_F + (c->shared == GM_SHARED_GATED ? D : 0);
+    double dense = 3.0 * D * (double)c->dense_F;
+    double L_moe = (double)c->L_moe, L_dense = (double)(c->L - c->L_moe);
+    return 2.0 * ((double)c->L * (t * proj + attn) + L_moe * t * moe + L_dense * t * dense +
+                  t * D * (double)c->V);
 }
 
 /* ---- lm_head and NLL ---------------------------------------------------- */
@@ -347,7 +387,7 @@ static int lm_head_nll(forward *f, forward_sample *s, gm_error *err)
 static int alloc_outputs(forward *f, forward_sample *s)
 {
     const model_config *c = &f->m->cfg;
-    size_t T = (size_t)s->T, L = (size_t)c->L, E = (size_t)c->E, K = (size_t)c->K;
+    size_t T = (size_t)s->T, L = (size_t)c->L_moe, E = (size_t)c->E, K = (size_t)c->K;
     int bad = 0;
     s->loss = NAN;
     s->token_nll = T >= 2 ? alloc_n(T - 1, sizeof(float), &bad) : NULL;
@@ -413,33 +453,48 @@ int forward_run(forward *f, forward_sample *s, size_t n, gm_error *err)
             f->seg_of[seg[i] + p] = (int64_t)i;
         }
 
-    /* 1. x = embed_tokens[ids]   [T, D] */
+    /* 1. x = embed_tokens[ids] * embedding_multiplier   [T, D] */
     double t0 = clock_now();
     for (size_t i = 0; i < n; i++)
         for (int64_t p = 0; p < s[i].T; p++)
             tensor_widen(&m->embed, (int64_t)s[i].tokens[p] * D, D, f->x + (seg[i] + p) * D);
     fw_release(f, &m->embed);
+    if (c->emb_mult != 1.0)
+        vec_scale(f->x, T * D, (float)c->emb_mult);
     f->st.t_embed += clock_now() - t0;
 
-    /* 2. layers: x += attn(norm(x)); x += moe(norm(x)) */
+    /* 2. layers: x += attn(norm(x)); x += moe(norm(x)) [+ shared(norm(x))] or mlp(norm(x)) */
+    float res = (float)c->res_mult;
     for (int64_t l = 0; l < c->L; l++) {
         const model_layer *ly = &m->layers[l];
         t0 = clock_now();
-        tensor_widen(&ly->attn_norm, 0, D, f->norm_w);
-        fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
-        fw_attention(f, l);
+        fw_rmsnorm_t(f, &ly->attn_norm, f->x, T, D, c->rms_eps, f->h, D);
+        if (c->attn == GM_ATTN_MLA)
+            fw_latent_attention(f, l);
+        else
+            fw_attention(f, l);
         double t1 = clock_now();
         f->st.t_attn += t1 - t0;
-        tensor_widen(&ly->ffn_norm, 0, D, f->norm_w);
-        fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
+        fw_rmsnorm_t(f, &ly->ffn_norm, f->x, T, D, c->rms_eps, f->h, D);
+        if (ly->moe < 0) {
+            fw_ffn(f, &ly->dense, NULL, res);
+            f->st.t_experts += clock_now() - t1;
+            continue;
+        }
         if (fw_moe(f, l, s, err))
             goto fail;
+        if (c->shared != GM_SHARED_NONE) {
+            double t2 = clock_now();
+            fw_ffn(f, &ly->shared, &ly->shared_gate, res);
+            f->st.t_experts += clock_now() - t2;
+        }
     }
 
-    /* 3-4. h = norm(x); logits = h @ lm_head^T; loss_t = lse - logit[next] */
+    /* 3-4. h = norm(x) / logits_scaling; logits = h @ lm_head^T; loss_t = lse - logit[next] */
     t0 = clock_now();
-    tensor_widen(&m->final_norm, 0, D, f->norm_w);
-    fw_rmsnorm(f->x, f->norm_w, T, D, c->rms_eps, f->h, D);
+    fw_rmsnorm_t(f, &m->final_norm, f->x, T, D, c->rms_eps, f->h, D);
+    if (c->logit_div != 1.0)
+        vec_scale(f->h, T * D, (float)(1.0 / c->logit_div));
     if (lm_head_nll(f, s, err))
         goto fail;
     f->st.t_lm_head += clock_now() - t0;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "gemm.h"
 #include "tensor.h"
 #include "vecmath.h"
 
@@ -49,6 +50,57 @@ void fw_release(forward *f, const gm_tensor *t)
     b &= ~(pg - 1);
     if (b > a)
         madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+void fw_linear(forward *f, const gm_tensor *w, const gm_tensor *b, const float *x, int64_t ldx,
+               float beta, float *y, int64_t ldy)
+{
+    int64_t out = w->shape[0], in = w->shape[1];
+    const float *wf = fw_weights(f, w, 0, out * in, f->wa);
+    gemm_nt(f->Tall, out, in, x, ldx, wf, in, beta, y, ldy);
+    fw_release(f, w);
+    if (b && b->data)
+        fw_add_bias(f, b, 1.0f, y, ldy);
+}
+
+void fw_add_bias(forward *f, const gm_tensor *b, float mult, float *y, int64_t ldy)
+{
+    int64_t n = b->shape[0];
+    tensor_widen(b, 0, n, f->norm_w);
+    for (int64_t t = 0; t < f->Tall; t++)
+        vec_axpy(y + t * ldy, f->norm_w, n, mult);
+}
+
+void fw_rmsnorm_t(forward *f, const gm_tensor *w, const float *x, int64_t rows, int64_t n,
+                  double eps, float *y, int64_t ld)
+{
+    tensor_widen(w, 0, n, f->norm_w);
+    fw_rmsnorm(x, f->norm_w, rows, n, eps, y, ld);
+}
+
+void fw_rope(const forward *f, float *x, int64_t ld, int64_t heads, int64_t head_ld,
+             int64_t off, int interleave)
+{
+    int64_t half = f->rope_half;
+    for (int64_t t = 0; t < f->Tall; t++) {
+        const float *cs = f->rope_cos + f->pos[t] * half, *sn = f->rope_sin + f->pos[t] * half;
+        for (int64_t h = 0; h < heads; h++) {
+            float *r = x + t * ld + h * head_ld + off;
+            if (interleave) { /* (r[2i], r[2i+1]) rotated by angle i */
+                for (int64_t i = 0; i < half; i++) {
+                    float a = r[2 * i], b = r[2 * i + 1];
+                    r[2 * i] = a * cs[i] - b * sn[i];
+                    r[2 * i + 1] = b * cs[i] + a * sn[i];
+                }
+            } else { /* rotate-half: (r[i], r[i + half]) */
+                for (int64_t i = 0; i < half; i++) {
+                    float a = r[i], b = r[i + half];
+                    r[i] = a * cs[i] - b * sn[i];
+                    r[i + half] = b * cs[i] + a * sn[i];
+                }
+            }
+        }
+    }
 }
 
 /* ---- kernels ----------------------------------------------------------- */

@@ -46,14 +46,17 @@ struct forward {
     /* activations, all [cap_T, ...] row-major */
     float *x;                    /* [T, D]    residual stream */
     float *h;                    /* [T, D]    normed input of a block */
-    float *q;                    /* [T, D]    queries (H heads of Dh) */
-    float *k, *v;                /* [T, Dkv]  keys, values (H_kv heads) */
-    float *att;                  /* [T, D]    attention output, heads concatenated */
+    float *q;                    /* [T, H*Dh]    queries */
+    float *k;                    /* [T, H_kv*Dh] keys */
+    float *v;                    /* [T, H_kv*Dv] values */
+    float *att;                  /* [T, H*Dv]    attention output, heads concatenated */
     float *scores;               /* [threads, FW_ATTN_BLOCK, Tmax] one query block's
                                   * attention rows per attention thread */
     int64_t cap_scores, scores_per_thread;
     int threads;                 /* threads of attention and of the experts (o.threads) */
-    float *logits;               /* [T, E]    router logits, then softmax */
+    float *logits;               /* [T, E]    router logits, then g (route.h) */
+    float *route_scratch;        /* [2E + n_group] one token's routing scratch */
+    float *route_bias;           /* [E]       a layer's selection bias, widened */
     int *topk_id;                /* [T, K] */
     float *topk_w;               /* [T, K] */
     int64_t *e_count, *e_start;  /* [E+1] tokens routed to each expert, offsets */
@@ -74,9 +77,12 @@ struct forward {
     /* weights widened to f32 just before use: two buffers of wcap floats */
     float *wa, *wb;
     int64_t wcap;
-    float *norm_w;               /* [max(D, Dkv)] a norm weight, widened */
-    float *rope_cos, *rope_sin;  /* [cap_pos, Dh/2] */
-    int64_t cap_pos;
+    float *norm_w;               /* [widest norm or bias] a norm weight or bias, widened */
+    float *rope_cos, *rope_sin;  /* [cap_pos, Dr/2] times the rope's attention factor */
+    int64_t cap_pos, rope_half;  /* Dr/2: the rotated half-width */
+    float *mla_a;                /* [T, max(q_lora, kv_lora + qk_rope)] MLA's latents */
+    float *mla_kv;               /* [T, H*(qk_nope + Dv)] kv_b's output */
+    float *ffn;                  /* [T, 2 max(dense_F, shared_F)] gate | up of a dense MLP */
 };
 
 /* An f32 view of n elements from element `first` of t: the mapped bytes
@@ -87,6 +93,25 @@ const float *fw_weights_timed(const gm_tensor *t, int64_t first, int64_t n, floa
                               double *t_widen);
 /* Drop t's mapped pages from the process when opts.release_weights. */
 void fw_release(forward *f, const gm_tensor *t);
+
+/* y[T, out] = beta y + x[T, in] @ W^T, plus the bias b (when b and b->data),
+ * W [out, in] widened into f->wa as needed and released after. Rows of x and y
+ * at strides ldx, ldy. */
+void fw_linear(forward *f, const gm_tensor *w, const gm_tensor *b, const float *x, int64_t ldx,
+               float beta, float *y, int64_t ldy);
+/* y[t] += mult * b for each of the batch's rows (b [n] of any dtype). */
+void fw_add_bias(forward *f, const gm_tensor *b, float mult, float *y, int64_t ldy);
+
+/* RMSNorm with the weight tensor w [n] (widened into f->norm_w): rows of n at
+ * stride ld, `rows` of them (y may be x). */
+void fw_rmsnorm_t(forward *f, const gm_tensor *w, const float *x, int64_t rows, int64_t n,
+                  double eps, float *y, int64_t ld);
+
+/* Rotary embedding at each token's position on `heads` heads of every row of
+ * x: head h's rotated part is x[t*ld + h*head_ld + off ..][Dr] (Dr from the
+ * tables). interleave: pairs (2i, 2i+1); else (i, i + Dr/2) (rotate-half). */
+void fw_rope(const forward *f, float *x, int64_t ld, int64_t heads, int64_t head_ld,
+             int64_t off, int interleave);
 
 /* y[T, n] = w * x / sqrt(mean(x^2) + eps) per row (y may be x); w [n] f32. */
 void fw_rmsnorm(const float *x, const float *w, int64_t T, int64_t n, double eps,

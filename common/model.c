@@ -1,6 +1,6 @@
 /* model.c: open a HF checkpoint folder (config.json plus model.safetensors or
- * the shards of model.safetensors.index.json), bind every tensor the config
- * implies and check its presence, dtype and shape before anything computes.
+ * the shards of model.safetensors.index.json), find tensors by name and check
+ * their presence, dtype and shape (model_bind.c decides which a config needs).
  * No forward pass here, no dtype conversion (tensor.c), and no copy of the
  * weights: tensors point into the mapped files. Spec: olmoe.md "Files". */
 #include "model.h"
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hf_config.h"
+#include "model_bind.h"
 #include "safetensors.h"
 
 /* model->files: every mapped file and, when sharded, the index. */
@@ -121,9 +122,8 @@ static const st_tensor *tensor_find(const model *m, const char *name, const st_f
     return NULL;
 }
 
-/* Bind the tensor called name into *out after checking dtype and shape. */
-static int tensor_bind(const model *m, const char *name, int ndim, int64_t d0, int64_t d1,
-                       gm_tensor *out, gm_error *err)
+int model_tensor_bind(const model *m, const char *name, int ndim, const int64_t *want,
+                      gm_tensor *out, gm_error *err)
 {
     const st_file *f = NULL;
     const st_tensor *t = tensor_find(m, name, &f, err);
@@ -132,12 +132,11 @@ static int tensor_bind(const model *m, const char *name, int ndim, int64_t d0, i
     if (t->dtype < 0)
         return gm_fail(err, GM_EDATA, "%s: tensor %s has dtype %s, expected F32, BF16 or F16",
                        f->path, name, t->dtype_name);
-    int64_t want[2] = {d0, d1};
     int same = t->ndim == ndim;
     for (int i = 0; same && i < ndim; i++)
         same = t->shape[i] == want[i];
     if (!same) {
-        char has[128], need[64];
+        char has[128], need[96];
         shape_format(has, sizeof has, t->ndim, t->shape);
         shape_format(need, sizeof need, ndim, want);
         return gm_fail(err, GM_EDATA, "%s: tensor %s has shape %s, config says %s", f->path,
@@ -152,6 +151,13 @@ static int tensor_bind(const model *m, const char *name, int ndim, int64_t d0, i
         out->shape[i] = want[i];
     out->numel = t->numel;
     return 0;
+}
+
+int model_tensor_has(const model *m, const char *name)
+{
+    const st_file *f;
+    gm_error ignored;
+    return tensor_find(m, name, &f, &ignored) != NULL;
 }
 
 /* Open model.safetensors, or the index and every shard it lists. */
@@ -215,59 +221,6 @@ static void files_close(model_files *mf)
     free(mf);
 }
 
-/* Bind every tensor an OLMoE config implies (olmoe.md "Files"). */
-static int tensors_bind_olmoe(model *m, gm_error *err)
-{
-    const model_config *c = &m->cfg;
-    int64_t D = c->D, KV = c->H_kv * c->Dh;
-    char n[192];
-#define BIND(dst, nd, a, b, ...)                                                          \
-    do {                                                                                  \
-        snprintf(n, sizeof n, __VA_ARGS__);                                              \
-        if (tensor_bind(m, n, nd, a, b, dst, err) < 0)                                    \
-            return -1;                                                                    \
-    } while (0)
-    BIND(&m->embed, 2, c->V, D, "model.embed_tokens.weight");
-    m->layers = calloc((size_t)c->L, sizeof *m->layers);
-    if (!m->layers)
-        return gm_fail(err, GM_ENOMEM, "%s: no memory for %lld layers", m->dir, (long long)c->L);
-    for (int64_t l = 0; l < c->L; l++) {
-        model_layer *y = &m->layers[l];
-        const char *p = "model.layers.";
-        long long li = (long long)l;
-        BIND(&y->attn_norm, 1, D, 0, "%s%lld.input_layernorm.weight", p, li);
-        BIND(&y->wq, 2, D, D, "%s%lld.self_attn.q_proj.weight", p, li);
-        BIND(&y->wk, 2, KV, D, "%s%lld.self_attn.k_proj.weight", p, li);
-        BIND(&y->wv, 2, KV, D, "%s%lld.self_attn.v_proj.weight", p, li);
-        BIND(&y->wo, 2, D, D, "%s%lld.self_attn.o_proj.weight", p, li);
-        BIND(&y->q_norm, 1, D, 0, "%s%lld.self_attn.q_norm.weight", p, li);
-        BIND(&y->k_norm, 1, KV, 0, "%s%lld.self_attn.k_norm.weight", p, li);
-        BIND(&y->ffn_norm, 1, D, 0, "%s%lld.post_attention_layernorm.weight", p, li);
-        BIND(&y->router, 2, c->E, D, "%s%lld.mlp.gate.weight", p, li);
-        y->gate = calloc((size_t)c->E, sizeof *y->gate);
-        y->up = calloc((size_t)c->E, sizeof *y->up);
-        y->down = calloc((size_t)c->E, sizeof *y->down);
-        if (!y->gate || !y->up || !y->down)
-            return gm_fail(err, GM_ENOMEM, "%s: no memory for %lld experts", m->dir,
-                           (long long)c->E);
-        for (int64_t e = 0; e < c->E; e++) {
-            long long ei = (long long)e;
-            BIND(&y->gate[e], 2, c->F, D, "%s%lld.mlp.experts.%lld.gate_proj.weight", p, li, ei);
-            BIND(&y->up[e], 2, c->F, D, "%s%lld.mlp.experts.%lld.up_proj.weight", p, li, ei);
-            BIND(&y->down[e], 2, D, c->F, "%s%lld.mlp.experts.%lld.down_proj.weight", p, li, ei);
-        }
-    }
-    BIND(&m->final_norm, 1, D, 0, "model.norm.weight");
-    const st_file *f;
-    gm_error ignored;
-    if (c->tie_embeddings && !tensor_find(m, "lm_head.weight", &f, &ignored))
-        m->lm_head = m->embed; /* tied and absent: the embedding serves */
-    else
-        BIND(&m->lm_head, 2, c->V, D, "lm_head.weight");
-#undef BIND
-    return 0;
-}
-
 model *model_open(const char *dir, gm_error *err)
 {
     model *m = calloc(1, sizeof *m);
@@ -284,12 +237,8 @@ model *model_open(const char *dir, gm_error *err)
     m->step = checkpoint_step_from_name(m->name);
     if (hf_config_read(cpath, &m->cfg, err) < 0 || files_open(m, m->dir, err) < 0)
         goto fail;
-    switch (m->cfg.family) {
-    case GM_FAMILY_OLMOE:
-        if (tensors_bind_olmoe(m, err) < 0)
-            goto fail;
-        break;
-    }
+    if (model_bind_tensors(m, err) < 0)
+        goto fail;
     free(cpath);
     return m;
 fail:
@@ -308,6 +257,7 @@ void model_close(model *m)
         free(m->layers[l].down);
     }
     free(m->layers);
+    hf_config_clear(&m->cfg);
     files_close(m->files);
     free(m->name);
     free(m->dir);

@@ -1,10 +1,10 @@
-/* moe.c: one OLMoE sparse MoE block over a batch: router softmax over all E
- * experts in fp32, top-k (descending, lower index first on ties; raw softmax
- * weights unless norm_topk_prob), then tokens grouped by expert and each expert
- * run as SGEMMs over its tokens with its weights widened just before use:
- * x[t] += sum_k w_k * down_k(silu(gate_k h) * up_k h). Records the router
- * outputs per sample. No shared expert, no capacity limit, no token dropping.
- * Spec: olmoe.md "Forward pass" step 2 (router and experts). */
+/* moe.c: one sparse MoE block over a batch: the router logits (SGEMM), each
+ * token's decision by the family's router (route.c), then tokens grouped by
+ * expert and each expert run as SGEMMs over its tokens with its weights
+ * widened just before use: x[t] += res_mult * sum_k w_k down_k(silu(gate_k h)
+ * * up_k h). Records the router outputs per sample at the layer's MoE index.
+ * Shared experts are ffn.c's (forward.c adds them). No capacity limit, no
+ * token dropping. Spec: olmoe.md "Forward pass" step 2, families.md. */
 #include "moe.h"
 
 #include <math.h>
@@ -15,24 +15,10 @@
 #include "clock.h"
 #include "forward_ctx.h"
 #include "gemm.h"
+#include "route.h"
 #include "runtime.h"
+#include "tensor.h"
 #include "vecmath.h"
-
-/* ids[K] = the K largest of p[E], descending; ties: lower index first. */
-static void topk_select(const float *p, int64_t E, int64_t K, int *ids)
-{
-    for (int64_t k = 0; k < K; k++) {
-        int best = -1;
-        for (int64_t e = 0; e < E; e++) {
-            int taken = 0;
-            for (int64_t j = 0; j < k; j++)
-                taken |= ids[j] == (int)e;
-            if (!taken && (best < 0 || p[e] > p[best]))
-                best = (int)e;
-        }
-        ids[k] = best;
-    }
-}
 
 /* Router for all T tokens: probs, top-k ids and weights; sums per sample.
  * -1 with err when a logit is NaN or Inf. */
@@ -40,7 +26,8 @@ static int route(forward *f, int64_t l, forward_sample *s, gm_error *err)
 {
     const model_config *c = &f->m->cfg;
     const model_layer *ly = &f->m->layers[l];
-    int64_t T = f->Tall, D = c->D, E = c->E, K = c->K, L = c->L;
+    int64_t T = f->Tall, D = c->D, E = c->E, K = c->K, L = c->L_moe;
+    int64_t ml = ly->moe; /* the trace's layer */
 
     /* logits = h @ Wg^T  [T, E]; p = softmax(logits) over E */
     const float *w = fw_weights(f, &ly->router, 0, E * D, f->wa);
@@ -54,32 +41,16 @@ static int route(forward *f, int64_t l, forward_sample *s, gm_error *err)
     }
     memset(f->acc_router, 0, f->nseg * (size_t)E * sizeof(double));
     memset(f->acc_topk, 0, f->nseg * (size_t)E * sizeof(double));
+    const float *bias = NULL;
+    if (ly->router_bias.data) {
+        tensor_widen(&ly->router_bias, 0, E, f->route_bias);
+        bias = f->route_bias;
+    }
     for (int64_t t = 0; t < T; t++) {
-        float *p = f->logits + t * E;
-        float mx = -INFINITY;
-        for (int64_t e = 0; e < E; e++)
-            if (p[e] > mx)
-                mx = p[e];
-        double sum = 0.0;
-        for (int64_t e = 0; e < E; e++) {
-            p[e] = expf(p[e] - mx);
-            sum += p[e];
-        }
-        float inv = (float)(1.0 / sum);
-        for (int64_t e = 0; e < E; e++)
-            p[e] *= inv;
-
+        float *p = f->logits + t * E; /* logits in, g out */
         int *ids = f->topk_id + t * K;
         float *wt = f->topk_w + t * K;
-        topk_select(p, E, K, ids);
-        double wsum = 0.0;
-        for (int64_t k = 0; k < K; k++) {
-            wt[k] = p[ids[k]];
-            wsum += wt[k];
-        }
-        if (c->norm_topk_prob)
-            for (int64_t k = 0; k < K; k++)
-                wt[k] = (float)(wt[k] / wsum);
+        fw_route_token(c, p, bias, f->route_scratch, ids, wt);
 
         int64_t sg = f->seg_of[t], pos = f->pos[t];
         double *ar = f->acc_router + sg * E, *ak = f->acc_topk + sg * E;
@@ -90,21 +61,22 @@ static int route(forward *f, int64_t l, forward_sample *s, gm_error *err)
         forward_sample *smp = &s[sg];
         if (smp->topk_ids)
             for (int64_t k = 0; k < K; k++) {
-                smp->topk_ids[(pos * L + l) * K + k] = (uint16_t)ids[k];
-                smp->topk_weights[(pos * L + l) * K + k] = wt[k];
+                smp->topk_ids[(pos * L + ml) * K + k] = (uint16_t)ids[k];
+                smp->topk_weights[(pos * L + ml) * K + k] = wt[k];
             }
         if (smp->probs)
-            memcpy(smp->probs + (pos * L + l) * E, p, (size_t)E * sizeof(float));
+            memcpy(smp->probs + (pos * L + ml) * E, p, (size_t)E * sizeof(float));
     }
     for (size_t sg = 0; sg < f->nseg; sg++) {
         double n = (double)s[sg].T;
         for (int64_t e = 0; e < E; e++) {
-            s[sg].router_mean[l * E + e] = (float)(f->acc_router[sg * E + e] / n);
-            s[sg].topk_mean[l * E + e] = (float)(f->acc_topk[sg * E + e] / n);
+            s[sg].router_mean[ml * E + e] = (float)(f->acc_router[sg * E + e] / n);
+            s[sg].topk_mean[ml * E + e] = (float)(f->acc_topk[sg * E + e] / n);
         }
     }
 
-    /* group (token, weight) pairs by expert, tokens ascending within one */
+    /* group (token, weight) pairs by expert, tokens ascending within one; the
+     * weight an expert's output is added with carries residual_multiplier */
     memset(f->e_count, 0, (size_t)(E + 1) * sizeof(int64_t));
     for (int64_t i = 0; i < T * K; i++)
         f->e_count[f->topk_id[i]]++;
@@ -117,7 +89,7 @@ static int route(forward *f, int64_t l, forward_sample *s, gm_error *err)
             int e = f->topk_id[t * K + k];
             int64_t at = f->e_start[e] + f->e_count[e]++;
             f->e_tok[at] = t;
-            f->e_w[at] = f->topk_w[t * K + k];
+            f->e_w[at] = f->topk_w[t * K + k] * (float)c->res_mult;
         }
     return 0;
 }

@@ -21,6 +21,7 @@
     X(P, n_layers, I64, 0)                                                                       \
     X(P, n_experts, I64, 0)                                                                      \
     X(P, top_k, I64, 0)                                                                          \
+    X(P, moe_layers, U32S, RF_OPT)                                                               \
     X(P, loss, F64, RF_NIL)                                                                      \
     X(P, token_nll, F32S, 0)                                                                     \
     X(P, router_mean, F32S, 0)                                                                   \

@@ -25,6 +25,20 @@ size_t dtype_size(gm_dtype d)
     return d == GM_F32 ? 4 : 2;
 }
 
+gm_tensor tensor_rows(const gm_tensor *t, int64_t block, int64_t rows_per_block, int64_t row0,
+                      int64_t rows, int64_t cols)
+{
+    gm_tensor v = *t;
+    int64_t first = (block * rows_per_block + row0) * cols;
+    v.data = (const char *)t->data + (size_t)first * dtype_size(t->dtype);
+    v.ndim = 2;
+    memset(v.shape, 0, sizeof v.shape);
+    v.shape[0] = rows;
+    v.shape[1] = cols;
+    v.numel = rows * cols;
+    return v;
+}
+
 float bf16_to_f32(uint16_t h)
 {
     uint32_t u = (uint32_t)h << 16;

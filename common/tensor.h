@@ -29,6 +29,12 @@ void tensor_widen(const gm_tensor *t, int64_t first, int64_t n, float *out);
  * needed), else NULL. */
 const float *tensor_as_f32(const gm_tensor *t);
 
+/* A 2-D view of rows [row0, row0 + rows) of block `block` of t, whose blocks
+ * are [rows_per_block, cols] (a fused expert tensor [E, 2F, D] gives expert e's
+ * gate as block e, rows 0..F). The name stays t's. */
+gm_tensor tensor_rows(const gm_tensor *t, int64_t block, int64_t rows_per_block, int64_t row0,
+                      int64_t rows, int64_t cols);
+
 /* "F32", "BF16", "F16"; and bytes per element. */
 const char *dtype_name(gm_dtype d);
 size_t dtype_size(gm_dtype d);

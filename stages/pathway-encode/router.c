@@ -1,6 +1,8 @@
 /* router.c: the router matrices of a checkpoint for pathway-encode
- * (router.h): each layer's mlp.gate.weight widened row by row, checked
- * finite, kept in double for the cosines. */
+ * (router.h): each MoE layer's router (mlp.gate.weight, Mixtral's
+ * block_sparse_moe.gate.weight, Granite's block_sparse_moe.router.layer.weight:
+ * model_bind.c finds it) widened row by row, checked finite, kept in double
+ * for the cosines. Dense layers have none and are not pathway layers. */
 #include "router.h"
 
 #include <math.h>
@@ -11,7 +13,7 @@
 
 pathway_router *pathway_router_load(const model *m, gm_error *err)
 {
-    int64_t L = m->cfg.L, E = m->cfg.E, D = m->cfg.D;
+    int64_t L = m->cfg.L_moe, E = m->cfg.E, D = m->cfg.D; /* MoE layers only */
     if (E < 1 || E > 65535)
         return gm_fail(err, GM_EDATA, "%s: %lld experts; pathway strings support 1..65535",
                        m->dir, (long long)E), NULL;
@@ -29,7 +31,7 @@ pathway_router *pathway_router_load(const model *m, gm_error *err)
     r->E = E;
     r->D = D;
     for (int64_t l = 0; l < L; l++) {
-        const gm_tensor *t = &m->layers[l].router; /* [E, D] */
+        const gm_tensor *t = &m->layers[m->cfg.moe_layer[l]].router; /* [E, D], any name */
         for (int64_t k = 0; k < E; k++) {
             tensor_widen(t, k * D, D, row);
             int64_t bad = vec_first_nonfinite(row, D);

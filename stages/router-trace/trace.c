@@ -26,6 +26,7 @@ struct trace_batch {
     pending *p;
     forward_sample *fs;
     size_t n, cap;
+    uint32_t *moe_layers;       /* [L_moe] the model layer of each traced layer */
 };
 
 trace_batch *trace_batch_create(forward *fw, const model *m, int64_t step, int64_t max_tokens,
@@ -42,6 +43,14 @@ trace_batch *trace_batch_create(forward *fw, const model *m, int64_t step, int64
     b->max_tokens = max_tokens;
     b->emit_topk = emit_topk;
     b->emit_probs = emit_probs;
+    b->moe_layers = malloc((size_t)m->cfg.L_moe * sizeof *b->moe_layers);
+    if (!b->moe_layers) {
+        free(b);
+        gm_fail(err, GM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (int64_t i = 0; i < m->cfg.L_moe; i++)
+        b->moe_layers[i] = (uint32_t)m->cfg.moe_layer[i];
     return b;
 }
 
@@ -68,6 +77,7 @@ void trace_batch_free(trace_batch *b)
     batch_clear(b);
     free(b->p);
     free(b->fs);
+    free(b->moe_layers);
     free(b);
 }
 
@@ -123,15 +133,17 @@ static int write_trace(trace_batch *b, const pending *p, const forward_sample *s
                        record_writer *w, gm_error *err)
 {
     const model_config *c = &b->m->cfg;
-    size_t T = p->T, L = (size_t)c->L, E = (size_t)c->E, K = (size_t)c->K;
+    size_t T = p->T, L = (size_t)c->L_moe, E = (size_t)c->E, K = (size_t)c->K;
     struct trace_record t = {
         .id = p->id, .domain = p->domain, .source = p->source, .checkpoint = b->m->name,
-        .n_tokens = (int64_t)T, .n_layers = c->L, .n_experts = c->E, .top_k = c->K,
+        .n_tokens = (int64_t)T, .n_layers = c->L_moe, .n_experts = c->E, .top_k = c->K,
         .token_nll = {s->token_nll, T >= 2 ? T - 1 : 0}, .router_mean = {s->router_mean, L * E},
         .topk_mean = {s->topk_mean, L * E},
         .has = RF_BIT(trace_f_domain) | RF_BIT(trace_f_source)}; /* NULL: nil */
     if (p->has_index)
         RF_SET(t, trace, index, p->index);
+    if (c->L_moe < c->L) /* dense layers between: which model layers route */
+        RF_SET(t, trace, moe_layers, ((rf_vec){b->moe_layers, L}));
     if (b->step >= 0)
         RF_SET(t, trace, step, b->step);
     if (T >= 2)

@@ -235,6 +235,7 @@ static int model_patch(const char *dir, gm_error *err)
     if (!f)
         return -1;
     int64_t V = cfg.V, D = cfg.D, E = cfg.E, L = cfg.L;
+    hf_config_clear(&cfg); /* the shape is all gen-series needs */
     story s = {0};
     float *buf = NULL;
     double *u = NULL, *dir_v = NULL;

@@ -73,9 +73,9 @@ static const gm_tensor *model_tensor(const model *m, const char *name)
         const gm_tensor *ts[] = {&y->attn_norm, &y->wq,     &y->wk,       &y->wv,    &y->wo,
                                  &y->q_norm,    &y->k_norm, &y->ffn_norm, &y->router};
         for (int i = 0; i < 9; i++)
-            if (strcmp(ts[i]->name, name) == 0)
+            if (ts[i]->data && strcmp(ts[i]->name, name) == 0)
                 return ts[i];
-        for (int64_t e = 0; e < m->cfg.E; e++) {
+        for (int64_t e = 0; y->moe >= 0 && e < m->cfg.E; e++) {
             if (strcmp(y->gate[e].name, name) == 0) return &y->gate[e];
             if (strcmp(y->up[e].name, name) == 0) return &y->up[e];
             if (strcmp(y->down[e].name, name) == 0) return &y->down[e];
@@ -99,8 +99,9 @@ static void summary_print(const model *m, FILE *out)
         const gm_tensor *ts[] = {&y->attn_norm, &y->wq,     &y->wk,       &y->wv,    &y->wo,
                                  &y->q_norm,    &y->k_norm, &y->ffn_norm, &y->router};
         for (int i = 0; i < 9; i++)
-            params += ts[i]->numel, n++, by[ts[i]->dtype]++;
-        for (int64_t e = 0; e < c->E; e++) {
+            if (ts[i]->data)
+                params += ts[i]->numel, n++, by[ts[i]->dtype]++;
+        for (int64_t e = 0; y->moe >= 0 && e < c->E; e++) {
             const gm_tensor *ex[] = {&y->gate[e], &y->up[e], &y->down[e]};
             for (int i = 0; i < 3; i++)
                 params += ex[i]->numel, n++, by[ex[i]->dtype]++;
