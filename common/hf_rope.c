@@ -156,9 +156,15 @@ int hf_rope_read(const hf_keys *k, model_config *c)
         goto out;
     }
     if (!(theta > 0) && !(mtheta > 0)) {
-        hf_refuse(k, "rope_theta", "is absent (nor in rope_parameters): the default differs "
-                  "between families, so it is not guessed");
-        goto out;
+        /* HF's class default: 10000 for OLMoE in every version; for the others
+         * it differs between families and versions, so it is not guessed */
+        if (c->family != GM_FAMILY_OLMOE) {
+            hf_refuse(k, "rope_theta", "is absent (nor in rope_parameters): the default "
+                      "differs between transformers versions for %s, so it is not guessed",
+                      c->model_type);
+            goto out;
+        }
+        theta = 10000.0;
     }
     c->rope_theta = theta > 0 ? theta : mtheta;
     json_object_del(p, "rope_theta");

@@ -214,6 +214,8 @@ def parse_rope(cfg):
     if theta is not None and rt is not None and float(theta) != float(rt):
         raise ConfigError("rope_theta", f"{rt} differs from {where}.rope_theta {theta}")
     theta = theta if theta is not None else rt
+    if theta is None and cfg.get("model_type") == "olmoe":
+        theta = 10000.0     # OlmoeConfig's default in every transformers version
     if theta is None:
         raise ConfigError("rope_theta", "absent (neither rope_theta nor rope_parameters.rope_theta);"
                           " HF's class default differs between families, so it is not guessed")

@@ -45,7 +45,7 @@ cases=(
   "missing config key~cfg \$d 'del c[\"hidden_size\"]'~config.json: missing key \"hidden_size\""
   "negative size in config~cfg \$d 'c[\"num_experts\"] = -4'~config.json: key \"num_experts\" is -4, must be a positive integer"
   "zero size in config~cfg \$d 'c[\"intermediate_size\"] = 0'~config.json: key \"intermediate_size\" is 0"
-  "unsupported model_type~cfg \$d 'c[\"model_type\"] = \"mixtral\"'~config.json: model_type \"mixtral\" is not supported (supported: olmoe)"
+  "unsupported model_type~cfg \$d 'c[\"model_type\"] = \"dbrx\"'~config.json: model_type \"dbrx\" is not supported (supported: olmoe, mixtral, qwen2_moe, qwen3_moe, deepseek_v2, deepseek_v3, granitemoe, granitemoeshared)"
   "config not JSON~echo '{\"model_type\": ' > \$d/config.json~config.json: not valid JSON"
   "no config.json~rm \$d/config.json~config.json: cannot open"
   "config disagrees with the tensors~cfg \$d 'c[\"num_experts\"] = 5'~$ST: tensor model.layers.0.mlp.gate.weight has shape [4, 32], config says [5, 32]"

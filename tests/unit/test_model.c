@@ -249,8 +249,14 @@ static void test_config(void)
          "\"num_attention_heads\": 2, \"intermediate_size\": 4, \"num_experts\": -4, "
          "\"num_experts_per_tok\": 2, \"vocab_size\": 16, \"max_position_embeddings\": 64}",
          "key \"num_experts\" is -4, must be a positive integer"},
-        {"{\"model_type\": \"mixtral\", \"hidden_size\": 8}",
-         "model_type \"mixtral\" is not supported (supported: olmoe)"},
+        {"{\"model_type\": \"dbrx\", \"hidden_size\": 8}",
+         "model_type \"dbrx\" is not supported (supported: olmoe, mixtral, qwen2_moe"},
+        {"{\"model_type\": \"mixtral\", \"hidden_size\": 8, \"rope_thetta\": 1}",
+         "key \"rope_thetta\" is not one grokmon knows for mixtral"},
+        {"{\"model_type\": \"mixtral\", \"hidden_size\": 8, \"num_hidden_layers\": 2, "
+         "\"num_attention_heads\": 2, \"intermediate_size\": 4, \"num_local_experts\": 4, "
+         "\"num_experts_per_tok\": 2, \"vocab_size\": 16, \"num_key_value_heads\": 2}",
+         "key \"rope_theta\" is absent"},
         {"{\"hidden_size\": 8}", "missing key \"model_type\""},
         {"{\"model_type\": \"olmoe\", \"hidden_size\": 8.5}",
          "key \"hidden_size\" must be a positive integer"},
@@ -261,7 +267,7 @@ static void test_config(void)
         {"{\"model_type\": \"olmoe\", \"hidden_size\": 8, \"num_hidden_layers\": 2, "
          "\"num_attention_heads\": 2, \"intermediate_size\": 4, \"num_experts\": 4, "
          "\"num_experts_per_tok\": 5, \"vocab_size\": 16, \"max_position_embeddings\": 64}",
-         "num_experts_per_tok 5 exceeds num_experts 4"},
+         "key \"num_experts_per_tok\" 5 exceeds the 4 experts"},
         {"{\"model_type\": \"olmoe\", \"hidden_size\": 8, \"num_hidden_layers\": 2, "
          "\"num_attention_heads\": 2, \"intermediate_size\": 4, \"num_experts\": 4, "
          "\"num_experts_per_tok\": 2, \"vocab_size\": 16, \"max_position_embeddings\": 64, "
@@ -276,12 +282,12 @@ static void test_config(void)
          "\"num_attention_heads\": 2, \"intermediate_size\": 4, \"num_experts\": 4, "
          "\"num_experts_per_tok\": 2, \"vocab_size\": 16, \"max_position_embeddings\": 64, "
          "\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2}}",
-         "key \"rope_scaling\" is set; only null is supported"},
+         "key \"rope_scaling.rope_type\" \"linear\" is not implemented (supported: default, yarn)"},
         {"{\"model_type\": \"olmoe\", \"hidden_size\": 8, \"num_hidden_layers\": 2, "
          "\"num_attention_heads\": 2, \"intermediate_size\": 4, \"num_experts\": 4, "
          "\"num_experts_per_tok\": 2, \"vocab_size\": 16, \"max_position_embeddings\": 64, "
          "\"num_key_value_heads\": 3}",
-         "num_attention_heads 2 is not a multiple of num_key_value_heads 3"},
+         "key \"num_key_value_heads\" 3 does not divide num_attention_heads 2"},
         {"{\"model_type\": \"olmoe\", \"hidden_size\": 8, \"num_hidden_layers\": 99999999999}",
          "larger than the supported"},
         {"{\"model_type\": \"olmoe\",", "not valid JSON"},
