@@ -73,39 +73,84 @@ HELP = dict(hidden="hidden_size D", layers="num_hidden_layers", heads="num_atten
 
 
 def bf16_bytes(a):
-    """float32 -> bfloat16, round to nearest even (NaN-free inputs)."""
-    u = np.ascontiguousarray(a, dtype="<f4").view("<u4").astype(np.uint64)
-    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16
-    return u.astype("<u2").tobytes()
+    """float32 -> bfloat16, round to nearest even (finite inputs: no carry past 32 bits)."""
+    u = np.ascontiguousarray(a, dtype="<f4").reshape(-1).view("<u4")
+    out = np.empty(u.shape, dtype="<u2")
+    for i in range(0, u.size, 1 << 24):           # in blocks: a full-size tensor is GBs
+        b = u[i:i + (1 << 24)]
+        out[i:i + (1 << 24)] = ((b + np.uint32(0x7FFF) + ((b >> 16) & 1)) >> 16).astype("<u2")
+    return out.tobytes()
+
+
+def tensor_bytes(a, dt):
+    if dt == "BF16":
+        return bf16_bytes(a)
+    return np.ascontiguousarray(a, dtype="<f4").tobytes()
 
 
 def write_safetensors(path, tensors, dtypes):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        dt = dtypes[name]
-        b = bf16_bytes(a) if dt == "BF16" else np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[name] = {"dtype": dt, "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
+    """tensors: name -> array, or Lazy (shape, make()): each made, written and dropped in
+    turn, so a full-size checkpoint never sits in memory whole."""
+    header, off = {}, 0
+    for name, t in tensors.items():
+        n = 2 if dtypes[name] == "BF16" else 4
+        size = n * int(np.prod(t.shape, dtype=np.int64))
+        header[name] = {"dtype": dtypes[name], "shape": list(t.shape), "data_offsets": [off, off + size]}
+        off += size
     header["__metadata__"] = {"format": "pt"}
     h = json.dumps(header, separators=(",", ":")).encode()
     h += b" " * (-len(h) % 8)
     with open(path, "wb") as fh:
         fh.write(struct.pack("<Q", len(h)))
         fh.write(h)
-        for b in blobs:
-            fh.write(b)
+        for name, t in tensors.items():
+            fh.write(tensor_bytes(t.make() if isinstance(t, Lazy) else t, dtypes[name]))
     return off
 
 
+class Lazy:
+    """A tensor to be made when written: its shape, and the function that makes it."""
+
+    def __init__(self, shape, make):
+        self.shape, self.make = tuple(shape), make
+
+
 class Gen:
+    """Records each tensor as a Lazy; they draw from the seeded generator in the order they
+    are declared, which is the order they are written (the same numbers as drawing at once).
+    fast_fill: slices of one pool of random numbers, scaled (for speed benchmarks of
+    full-size shapes: the numbers repeat across tensors, which no speed depends on)."""
+
+    POOL = 1 << 24
+
     def __init__(self, a):
         self.a = a
         self.rng = np.random.default_rng(a.seed)
         self.t = {}
+        self.pool = None
+        if getattr(a, "fast_fill", False):
+            self.pool = self.rng.standard_normal(self.POOL + 4096).astype(np.float32)
+        self.drawn = 0
+
+    def _draw(self, shape, std):
+        if self.pool is None:
+            return (self.rng.standard_normal(shape) * std).astype(np.float32)
+        n = int(np.prod(shape, dtype=np.int64))
+        out = np.empty(n, dtype=np.float32)
+        done = 0
+        while done < n:
+            start = (self.drawn * 7919 + done) % self.POOL
+            take = min(n - done, self.POOL - start)
+            np.multiply(self.pool[start:start + take], np.float32(std), out=out[done:done + take])
+            done += take
+        self.drawn += 1
+        return out.reshape(shape)
 
     def normal(self, name, shape, std):
-        self.t[name] = (self.rng.standard_normal(shape) * std).astype(np.float32)
+        self.t[name] = Lazy(shape, lambda: self._draw(shape, std))
+
+    def uniform(self, name, n, s):
+        self.t[name] = Lazy((n,), lambda: self.rng.uniform(-s, s, n).astype(np.float32))
 
     def lin(self, name, out, inp, bias=False):
         self.normal(name + ".weight", (out, inp), inp ** -0.5)
@@ -113,7 +158,7 @@ class Gen:
             self.normal(name + ".bias", (out,), 0.1)
 
     def norm(self, name, n):
-        self.t[name] = (1.0 + 0.1 * self.rng.standard_normal(n)).astype(np.float32)
+        self.t[name] = Lazy((n,), lambda: (1.0 + 0.1 * self.rng.standard_normal(n)).astype(np.float32))
 
     def mlp(self, p, F, D):
         self.lin(p + "gate_proj", F, D)
@@ -184,8 +229,7 @@ def build(a):
         m = p + ("block_sparse_moe." if fam == "mixtral" and not fused else "mlp.")
         g.normal(m + "gate.weight", (E, D), D ** -0.5)
         if fam == "deepseek_v3":
-            g.t[m + "gate.e_score_correction_bias"] = g.rng.uniform(
-                -a.bias_scale, a.bias_scale, E).astype(np.float32)
+            g.uniform(m + "gate.e_score_correction_bias", E, a.bias_scale)
         if fused:
             g.normal(m + "experts.gate_up_proj", (E, 2 * F, D), D ** -0.5)
             g.normal(m + "experts.down_proj", (E, D, F), F ** -0.5)
@@ -298,6 +342,8 @@ def main(argv=None):
     ap.add_argument("--fused", action="store_true",
                     help="transformers-v5 fused experts (mlp.experts.gate_up_proj / down_proj)")
     ap.add_argument("--shards", type=int, default=1, help="files; >1 writes model.safetensors.index.json")
+    ap.add_argument("--fast-fill", action="store_true",
+                    help="weights from one pool of random numbers (speed benchmarks of full-size shapes)")
     ap.add_argument("--rope-parameters", action="store_true",
                     help="write a rope_parameters map instead of rope_theta / rope_scaling")
     for k, v in BASE.items():
