@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "model_bind.h"
+#include "model_files.h"
 
 typedef struct binder {
     model *m;
+    const model_files *mf;
     gm_error *err;
     char name[224];
 } binder;
@@ -22,7 +24,7 @@ typedef struct binder {
 static int bind_n(binder *b, gm_tensor *out, int ndim, int64_t d0, int64_t d1, int64_t d2)
 {
     int64_t want[3] = {d0, d1, d2};
-    return model_tensor_bind(b->m, b->name, ndim, want, out, b->err);
+    return model_files_bind(b->mf, b->name, ndim, want, out, b->err);
 }
 
 #define NAME(...) snprintf(b->name, sizeof b->name, __VA_ARGS__)
@@ -123,7 +125,7 @@ static int bind_experts(binder *b, model_layer *y, const char *p)
     char fused[192], split[192];
     snprintf(fused, sizeof fused, "%s%s", p, granite ? "input_linear.weight" : "experts.gate_up_proj");
     snprintf(split, sizeof split, "%sexperts.0.%s.weight", p, g);
-    int has_fused = model_tensor_has(b->m, fused), has_split = model_tensor_has(b->m, split);
+    int has_fused = model_files_has(b->mf, fused), has_split = model_files_has(b->mf, split);
     if (has_fused && has_split)
         return gm_fail(b->err, GM_EDATA, "%s: both %s and %s: fused and per-expert expert "
                        "tensors at once", b->m->dir, fused, split);
@@ -169,7 +171,7 @@ static int bind_moe(binder *b, int64_t l, model_layer *y)
     if (c->family == GM_FAMILY_MIXTRAL) { /* v4 names; v5 renames them mlp.* */
         char q[160];
         snprintf(q, sizeof q, "model.layers.%lld.block_sparse_moe.gate.weight", (long long)l);
-        if (model_tensor_has(b->m, q))
+        if (model_files_has(b->mf, q))
             snprintf(p, sizeof p, "model.layers.%lld.block_sparse_moe.", (long long)l);
     }
     if (BIND2(&y->router, c->E, c->D, "%s%s", p, granite ? "router.layer.weight" : "gate.weight"))
@@ -198,9 +200,9 @@ static int bind_moe(binder *b, int64_t l, model_layer *y)
     return 0;
 }
 
-int model_bind_tensors(model *m, gm_error *err)
+int model_bind_tensors(model *m, const model_files *mf, gm_error *err)
 {
-    binder bb = {.m = m, .err = err}, *b = &bb;
+    binder bb = {.m = m, .mf = mf, .err = err}, *b = &bb;
     const model_config *c = &m->cfg;
     int64_t D = c->D;
     if (BIND2(&m->embed, c->V, D, "model.embed_tokens.weight"))
@@ -228,7 +230,7 @@ int model_bind_tensors(model *m, gm_error *err)
     }
     if (BIND1(&m->final_norm, D, "model.norm.weight"))
         return -1;
-    if (c->tie_embeddings && !model_tensor_has(m, "lm_head.weight"))
+    if (c->tie_embeddings && !model_files_has(mf, "lm_head.weight"))
         m->lm_head = m->embed; /* tied and absent: the embedding serves */
     else if (BIND2(&m->lm_head, c->V, D, "lm_head.weight"))
         return -1;

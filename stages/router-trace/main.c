@@ -62,10 +62,13 @@ static const cli_program program = {
     .usage = NAME " --model DIR [options] [FILE...]",
     .summary = "Run every sample record from FILEs or stdin through the MoE checkpoint in DIR and\n"
                "write one trace record per sample: mean and per-token next-token NLL, the\n"
-               "token-averaged router softmax and top-k weights of every layer, and on request the\n"
-               "per-token top-k experts and router softmax. Other record types pass through\n"
-               "unchanged. Weights stay memory-mapped in their file dtype (BF16 is widened per\n"
-               "tensor just before use), so the full OLMoE-1B-7B runs in well under 1 GB of RSS.",
+               "token-averaged router distribution and top-k weights of every MoE layer, and on\n"
+               "request the per-token top-k experts and router distribution. Other record types\n"
+               "pass through unchanged. model_type olmoe, mixtral, qwen2_moe, qwen3_moe,\n"
+               "deepseek_v2, deepseek_v3, granitemoe or granitemoeshared; any setting not\n"
+               "implemented is refused before any compute. Weights stay memory-mapped in their\n"
+               "file dtype (BF16 is widened per tensor just before use), so the full OLMoE-1B-7B\n"
+               "runs in well under 1 GB of RSS.",
     .example = "  reader --domain math --sample 100 --seed 1 math.npy \\\n"
                "    | router-trace --model ckpt/step5000-tokens20B \\\n"
                "    | pathway-encode --model ckpt/step5000-tokens20B -o paths/step5000.mpk.lz4\n"
