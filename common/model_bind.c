@@ -200,6 +200,19 @@ static int bind_moe(binder *b, int64_t l, model_layer *y)
     return 0;
 }
 
+/* Tensors a checkpoint may hold that no forward pass of one sequence reads:
+ * old rotary caches, and DeepSeek-V3's multi-token-prediction layers (past L). */
+static int tensor_ignored(const char *name, void *ctx)
+{
+    const model *m = ctx;
+    size_t n = strlen(name), tail = strlen("rotary_emb.inv_freq");
+    if (n >= tail && strcmp(name + n - tail, "rotary_emb.inv_freq") == 0)
+        return 1;
+    long long l;
+    return m->cfg.family == GM_FAMILY_DEEPSEEK_V3 &&
+           sscanf(name, "model.layers.%lld.", &l) == 1 && l >= m->cfg.L;
+}
+
 int model_bind_tensors(model *m, const model_files *mf, gm_error *err)
 {
     binder bb = {.m = m, .mf = mf, .err = err}, *b = &bb;
@@ -234,5 +247,10 @@ int model_bind_tensors(model *m, const model_files *mf, gm_error *err)
         m->lm_head = m->embed; /* tied and absent: the embedding serves */
     else if (BIND2(&m->lm_head, c->V, D, "lm_head.weight"))
         return -1;
+    const char *name, *path;
+    if (model_files_unused(mf, tensor_ignored, m, &name, &path))
+        return gm_fail(err, GM_EDATA, "%s: tensor %s is not used by the %s forward pass this "
+                       "config.json describes (a key missing or wrong, such as attention_bias?)",
+                       path, name, c->model_type);
     return 0;
 }

@@ -16,6 +16,7 @@ struct model_files {
     st_file **files;      /* [n] */
     size_t n;
     st_index *index;      /* NULL for a single model.safetensors */
+    unsigned char **used; /* [n][files[i]->n] bound by model_files_bind */
 };
 
 /* dir/name, newly allocated; dir already trimmed. */
@@ -88,6 +89,9 @@ int model_files_bind(const model_files *mf, const char *name, int ndim, const in
         return gm_fail(err, GM_EDATA, "%s: tensor %s has shape %s, config says %s", f->path,
                        name, has, need);
     }
+    for (size_t i = 0; i < mf->n; i++)
+        if (mf->files[i] == f)
+            mf->used[i][t - f->tensors] = 1;
     out->name = t->name;
     out->data = t->data;
     out->dtype = (gm_dtype)t->dtype;
@@ -150,6 +154,15 @@ model_files *model_files_open(const char *dir, gm_error *err)
         gm_fail(err, GM_EIO, "%s: no model.safetensors or model.safetensors.index.json", dir);
         goto out;
     }
+    if (!(mf->used = calloc(mf->n ? mf->n : 1, sizeof *mf->used))) {
+        gm_fail(err, GM_ENOMEM, "%s: no memory", dir);
+        goto out;
+    }
+    for (size_t i = 0; i < mf->n; i++)
+        if (!(mf->used[i] = calloc(mf->files[i]->n ? mf->files[i]->n : 1, 1))) {
+            gm_fail(err, GM_ENOMEM, "%s: no memory", dir);
+            goto out;
+        }
     rc = 0;
 out:
     free(ipath);
@@ -165,10 +178,29 @@ void model_files_close(model_files *mf)
 {
     if (!mf)
         return;
-    for (size_t i = 0; i < mf->n; i++)
+    for (size_t i = 0; i < mf->n; i++) {
         st_file_close(mf->files[i]);
+        if (mf->used)
+            free(mf->used[i]);
+    }
+    free(mf->used);
     free(mf->files);
     st_index_free(mf->index);
     free(mf);
 }
 
+
+int model_files_unused(const model_files *mf, int (*ignore)(const char *name, void *ctx),
+                       void *ctx, const char **name, const char **path)
+{
+    for (size_t i = 0; i < mf->n; i++)
+        for (size_t j = 0; j < mf->files[i]->n; j++) {
+            const char *nm = mf->files[i]->tensors[j].name;
+            if (!mf->used[i][j] && !(ignore && ignore(nm, ctx))) {
+                *name = nm;
+                *path = mf->files[i]->path;
+                return 1;
+            }
+        }
+    return 0;
+}

@@ -23,6 +23,12 @@ int model_files_bind(const model_files *mf, const char *name, int ndim, const in
 /* Does a file hold a tensor called name? */
 int model_files_has(const model_files *mf, const char *name);
 
+/* The first tensor of the files that no model_files_bind has bound and that
+ * ignore(name, ctx) does not excuse: 1 with *name and *path (its file) set,
+ * else 0. A tensor nobody reads means the config does not describe the weights. */
+int model_files_unused(const model_files *mf, int (*ignore)(const char *name, void *ctx),
+                       void *ctx, const char **name, const char **path);
+
 /* dir/name, newly allocated (dir without trailing slashes). */
 char *model_files_path(const char *dir, const char *name);
 
