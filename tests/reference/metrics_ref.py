@@ -59,7 +59,24 @@ def load_routers(ckpt):
             raise SystemExit("unsupported dtype " + meta["dtype"])
         return a.reshape(meta["shape"]).astype(np.float64)
 
-    return [tensor("model.layers.%d.mlp.gate.weight" % l) for l in range(L)]
+    if cfg.get("model_type", "olmoe") == "olmoe":
+        return [tensor("model.layers.%d.mlp.gate.weight" % l) for l in range(L)]
+    # other families: the MoE layers only (dense layers have no router), each
+    # router under its family's name (families.md; families_ref.py knows which
+    # layers route)
+    from families_ref import Spec
+    out = []
+    for l in Spec(cfg).moe_layers:
+        for name in ("mlp.gate.weight", "block_sparse_moe.gate.weight",
+                     "block_sparse_moe.router.layer.weight"):
+            try:
+                out.append(tensor("model.layers.%d.%s" % (l, name)))
+                break
+            except KeyError:
+                continue
+        else:
+            raise SystemExit("layer %d: no router matrix" % l)
+    return out
 
 
 # ---- per sample (method.md "Per checkpoint, per sample i")

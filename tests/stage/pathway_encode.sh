@@ -39,6 +39,27 @@ for ck in step300-tokens1B step600; do
   done
 done
 
+# other families: the router of each MoE layer under the family's name, dense layers skipped
+# (deepseek_v2's first layer, qwen2_moe's mlp_only_layers), BF16 and fused experts
+GENF="$PY $ROOT/tests/reference/gen_family_checkpoint.py"
+fam_case() { # NAME FAMILY MOE-LAYERS EXPERTS [generator options]
+  local name=$1 fam=$2 L=$3 E=$4; shift 4
+  $GENF --family "$fam" --out "$TMP/ck/$name" "$@" >/dev/null || { not_ok "$name: generated"; return; }
+  $DATA traces --layers "$L" --experts "$E" --n 20 --checkpoint "$name" --step 100 --seed 5 >"$TMP/$name.in.jsonl"
+  $DUMP --from-json "$TMP/$name.in.jsonl" >"$TMP/$name.mpk"
+  $DUMP "$TMP/$name.mpk" >"$TMP/$name.jsonl"
+  $REF pathway "$TMP/$name.jsonl" "$TMP/ck/$name" >"$TMP/ref.jsonl"
+  check_sh "$name ($fam, $L MoE layers): same as the Python reference" \
+    "$PE --model $TMP/ck/$name $TMP/$name.mpk | $DUMP >$TMP/c.jsonl && $REF compare $TMP/ref.jsonl $TMP/c.jsonl"
+}
+fam_case ds2-dense-first deepseek_v2 2 8 --layers 3 --first-dense 1
+fam_case qwen2-dense-middle qwen2_moe 3 8 --layers 4 --mlp-only 1 --dtype bf16
+fam_case mixtral-fused mixtral 3 8 --fused
+fam_case granite-router granitemoe 3 8
+# a trace of every model layer does not fit a model with a dense one
+$DATA traces --layers 3 --experts 8 --n 2 --checkpoint ds2-dense-first --step 100 --seed 5 | $DUMP --from-json >"$TMP/l3.mpk"
+must_fail "a trace with the dense layer counted" 1 "trace has 3 layers x 8 experts, the checkpoint's router has 2 x 8" "$PE --model $TMP/ck/ds2-dense-first $TMP/l3.mpk"
+
 # the comparison itself can fail: one changed expert id is caught
 $PE --model "$TMP/ck/step600" "$TMP/step600.mpk" | $DUMP >"$TMP/c.jsonl"
 $REF pathway "$TMP/step600.jsonl" "$TMP/ck/step600" >"$TMP/ref.jsonl"
