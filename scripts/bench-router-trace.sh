@@ -128,7 +128,7 @@ share() { # MODEL -> "share tokens/s"
   local s
   s=$("$BIN/router-trace" --model "$1" --threads "$threads" --stats "$work/s2048.mpk" 2>&1 >/dev/null | grep 'stats:')
   awk -v g="$(field gflop_per_s "$s")" -v p="${peak[${cores%% *}]}" -v t="$(field tokens_per_s "$s")" \
-    'BEGIN{printf "%.1f %s", 100 * g / p, t}'
+    'BEGIN{printf "%.1f %s\n", 100 * g / p, t}'
 }
 median() { tr ' ' '\n' | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 if [ -n "$families" ]; then
