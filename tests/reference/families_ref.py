@@ -992,6 +992,21 @@ def cmd_compare(a, model):
                           ("index", smp.get("index"))):
             if tr.get(key) != want:
                 problems.append(f"{tr['id']}: {key} is {tr.get(key)!r}, expected {want!r}")
+        # a field missing or of the wrong length (say, n_layers counting dense layers) is a
+        # problem to report, not a reshape traceback that hides the summary
+        sizes = {"token_nll": max(T - 1, 0), "router_mean": L * E, "topk_mean": L * E,
+                 "topk_ids": T * L * K, "topk_weights": T * L * K}
+        if "probs" in tr:
+            sizes["probs"] = T * L * E
+        bad = [f"{k} missing" if k not in tr else f"{k} has {np.size(tr[k])} values, expected {n}"
+               for k, n in sizes.items() if k not in tr or np.size(tr[k]) != n]
+        if "topk_ids" not in tr:
+            bad.append("no topk_ids (run router-trace with --emit-topk)")
+        if T > 1 and not isinstance(tr.get("loss"), (int, float)):
+            bad.append(f"loss is {tr.get('loss')!r} for a {T}-token sample")
+        if bad:
+            problems.append(f"{tr['id']}: " + "; ".join(bad))
+            continue
         r = model.forward(smp["tokens"])
         rm, tm = summarize(r, L, E)
         c_nll = np.asarray(tr["token_nll"], dtype=np.float64)
