@@ -164,6 +164,49 @@ printf '{"model_type": "olmoe", "hidden_size": 8,\n  "num_hidden_layers": 4 "hea
 ck_copy ck-config-scaling
 $PY -c "
 import json; p = 'ck-config-scaling/config.json'; c = json.load(open(p)); c['rope_scaling'] = {'type': 'linear', 'factor': 2.0}; json.dump(c, open(p, 'w'))"
+# the other families: tiny checkpoints (vocab 32, as ck's samples need), then one setting each
+GENF="$PY $GM_ROOT/tests/reference/gen_family_checkpoint.py"
+fam() { # NAME FAMILY CONFIG-EDIT [generator options]
+  local name=$1 family=$2 edit=$3; shift 3
+  rm -rf "$name"
+  $GENF --family "$family" --out "$name" --vocab 32 --layers 2 "$@" >/dev/null
+  $PY -c "
+import json, sys; p = sys.argv[1] + '/config.json'; c = json.load(open(p))
+$edit
+json.dump(c, open(p, 'w'))" "$name"
+}
+fam fam-unknown-type olmoe "c['model_type'] = 'dbrx'"
+fam fam-mixtral-no-kv mixtral "del c['num_key_value_heads']"
+fam fam-mixtral-both-layouts mixtral "pass" --fused
+$PY - fam-mixtral-both-layouts/model.safetensors <<'PY'
+import json, struct, sys
+p = sys.argv[1]; b = open(p, 'rb').read(); (n,) = struct.unpack('<Q', b[:8]); h = json.loads(b[8:8 + n])
+end = len(b) - 8 - n  # a per-expert tensor too, its bytes appended
+h['model.layers.0.mlp.experts.0.gate_proj.weight'] = {'dtype': 'F32', 'shape': [32, 64],
+                                                      'data_offsets': [end, end + 32 * 64 * 4]}
+j = json.dumps(h).encode(); j += b' ' * (-len(j) % 8)
+open(p, 'wb').write(struct.pack('<Q', len(j)) + j + b[8 + n:] + bytes(32 * 64 * 4))
+PY
+fam fam-qwen2-sliding qwen2_moe "c['use_sliding_window'] = True; c['sliding_window'] = 8"
+fam fam-qwen3-no-window qwen3_moe "c['use_sliding_window'] = True; c['sliding_window'] = None"
+fam fam-v2-topk-method deepseek_v2 "c['topk_method'] = 'noaux_tc_unknown'"
+fam fam-v2-layer-freq deepseek_v2 "c['moe_layer_freq'] = 2"
+fam fam-v3-scoring deepseek_v3 "c['scoring_func'] = 'softmax'"
+fam fam-v3-groups deepseek_v3 "c['n_group'] = 3"
+fam fam-v3-no-bias deepseek_v3 "pass"
+$PY - fam-v3-no-bias/model.safetensors <<'PY'
+import json, struct, sys
+p = sys.argv[1]; b = open(p, 'rb').read(); (n,) = struct.unpack('<Q', b[:8]); h = json.loads(b[8:8 + n])
+del h['model.layers.1.mlp.gate.e_score_correction_bias']
+j = json.dumps(h).encode(); j += b' ' * (-len(j) % 8)
+open(p, 'wb').write(struct.pack('<Q', len(j)) + j + b[8 + n:])
+PY
+fam fam-granite-gelu granitemoe "c['hidden_act'] = 'gelu'"
+fam fam-granite-unused granitemoeshared "c['shared_intermediate_size'] = 0"
+fam fam-olmoe-unknown-key olmoe "c['sliding_window'] = 16"
+fam fam-rope-theta olmoe "c['rope_parameters'] = {'rope_type': 'default', 'rope_theta': 500000.0}"
+fam fam-rope-partial olmoe "c['partial_rotary_factor'] = 0.5"
+fam fam-yarn-factor deepseek_v2 "c['rope_scaling']['factor'] = 8.0" --yarn-factor 4 --yarn-omax 64
 rm -rf ck-no-weights; mkdir ck-no-weights; cp ck/config.json ck-no-weights/
 rm -rf ck-index-escape; cp -r ck-sharded ck-index-escape
 $PY -c "
