@@ -217,6 +217,15 @@ same_file "--test-results: the pairing test-groups makes by hand" "$TMP/hand/acc
 $BIN/report "$TMP/s10/metrics.mpk" --accuracy "$TMP/hand/acc-by-group.csv" -o "$TMP/hand/s10-summary.txt"
 same_file "--test-results: the summary report gives by hand" "$TMP/hand/s10-summary.txt" "$TMP/s10.out"
 check "--test-results: correlations by group in the summary" grep -qE '^(math|code)@[0-9]+ .*/' "$TMP/s10.out"
+# --across-domains goes through to test-groups (one assignment over all domains' groups)
+rm -rf "$TMP/s11"; cp -r "$TMP/s1" "$TMP/s11"
+check "--test-results --across-domains" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
+  --data data/data.conf --out s11 --test-results results.csv --similarity sim.csv --across-domains >s11.out 2>s11.err"
+$BIN/test-groups --similarity "$TMP/sim.csv" --across-domains "$TMP/results.csv" -o "$TMP/hand/acc-across.csv"
+same_file "--across-domains: the pairing test-groups --across-domains makes by hand" "$TMP/hand/acc-across.csv" \
+  "$TMP/s11/accuracy-by-group.csv"
+must_fail "--across-domains without --test-results is a usage error" 2 "--across-domains goes with --test-results" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s11 --across-domains"
 must_fail "--test-results without --similarity is a usage error" 2 "--test-results needs --similarity" \
   "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s10 --test-results results.csv"
 must_fail "--test-results with --accuracy is a usage error" 2 "choose one" \
