@@ -64,7 +64,7 @@ forward *forward_create(const model *m, const forward_opts *opts, gm_error *err)
             w = sizes[i];
     f->wcap = w;
     /* the widest norm weight or bias */
-    int64_t widths[] = {D, Q, KV, c->q_lora, c->kv_lora, c->E};
+    int64_t widths[] = {D, Q, KV, c->q_lora, c->kv_lora + c->qk_rope, c->E};
     int64_t nw = 0;
     for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++)
         if (widths[i] > nw)

@@ -4,6 +4,7 @@
  * missing samples are found here, never dropped silently. It computes no
  * metric. Spec: design.md "Phase 2", method.md "Across checkpoints". */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,17 @@ typedef struct pending {
     pending_cell *v;
     size_t n, cap;
 } pending;
+
+/* losses_only: one loss per record, 16 bytes, in place of a pending_cell */
+typedef struct pending_loss {
+    uint32_t sample, ckpt;
+    double loss;
+} pending_loss;
+
+typedef struct pending_losses {
+    pending_loss *v;
+    size_t n, cap;
+} pending_losses;
 
 void panel_init(panel *st)
 {
@@ -59,6 +71,10 @@ void panel_free(panel *st)
         free(pd->v);
     }
     free(pd);
+    pending_losses *pl = st->pending_losses;
+    if (pl)
+        free(pl->v);
+    free(pl);
     for (size_t g = 0; g < st->n_groups; g++)
         free(st->groups[g].name);
     free(st->groups);
@@ -221,6 +237,29 @@ static double real_or_nan(const struct pathway_record *p, int field, double v)
     return p->has & RF_BIT(field) ? v : NAN;
 }
 
+/* losses_only: note a record's loss. */
+static int loss_add(panel *st, size_t sample, size_t ckpt, double loss, gm_error *err)
+{
+    if (sample > UINT32_MAX || ckpt > UINT32_MAX)
+        return gm_fail(err, GM_EDATA, "more than 2^32 samples or checkpoints");
+    pending_losses *pl = st->pending_losses;
+    if (!pl) {
+        if (!(pl = calloc(1, sizeof *pl)))
+            return gm_fail(err, GM_ENOMEM, "out of memory");
+        st->pending_losses = pl;
+    }
+    if (pl->n == pl->cap) {
+        size_t cap = pl->cap ? 2 * pl->cap : 4096;
+        pending_loss *v = realloc(pl->v, cap * sizeof *v);
+        if (!v)
+            return gm_fail(err, GM_ENOMEM, "out of memory for %zu pathway records", pl->n + 1);
+        pl->v = v;
+        pl->cap = cap;
+    }
+    pl->v[pl->n++] = (pending_loss){(uint32_t)sample, (uint32_t)ckpt, loss};
+    return 0;
+}
+
 int panel_add_pathway(panel *st, const msgpack_object *rec, int allow_missing, size_t *unknown,
                       gm_error *err)
 {
@@ -298,6 +337,10 @@ int panel_add_pathway(panel *st, const msgpack_object *rec, int allow_missing, s
     if (k == (size_t)-1)
         goto done;
 
+    if (st->losses_only) {
+        rc = loss_add(st, si, k, cell.loss, err);
+        goto done;
+    }
     pending *pd = st->pending;
     if (!pd) {
         pd = calloc(1, sizeof *pd);
@@ -519,6 +562,59 @@ static int domains_and_groups_sort(panel *st, gm_error *err)
     return 0;
 }
 
+/* losses_only: the loss matrix straight from the records' losses, with the
+ * same duplicate and missing checks as the cells get; takes rank over. */
+static int finish_losses(panel *st, size_t *rank, int allow_missing, size_t *dropped,
+                         char *first_missing, size_t cap, gm_error *err)
+{
+    size_t K = st->n_ckpts, N = st->n_samples;
+    unsigned char *seen = calloc(K * N + 1, 1);
+    st->n_loss_steps = K;
+    st->loss_steps = malloc(K * sizeof *st->loss_steps);
+    st->loss = malloc((N ? N : 1) * K * sizeof *st->loss);
+    if (!seen || !st->loss_steps || !st->loss) {
+        free(seen);
+        free(rank);
+        return gm_fail(err, GM_ENOMEM, "out of memory for %zu x %zu losses", K, N);
+    }
+    for (size_t k = 0; k < K; k++)
+        st->loss_steps[k] = st->ckpts[k].step;
+    pending_losses *pl = st->pending_losses;
+    int rc = 0;
+    for (size_t q = 0; pl && q < pl->n && rc == 0; q++) {
+        size_t k = rank[pl->v[q].ckpt], i = pl->v[q].sample;
+        if (seen[k * N + i]++)
+            rc = gm_fail(err, GM_EDATA, "sample %s appears twice in checkpoint %s",
+                         st->samples[i].id, st->ckpts[k].name);
+        st->loss[i * K + k] = pl->v[q].loss;
+    }
+    free(rank);
+    if (pl) {
+        free(pl->v);
+        free(pl);
+        st->pending_losses = NULL;
+    }
+    for (size_t i = 0; i < N && rc == 0; i++)
+        for (size_t k = 0; k < K; k++) {
+            if (seen[k * N + i])
+                continue;
+            if (!allow_missing) {
+                rc = gm_fail(err, GM_EDATA, "sample %s is missing from checkpoint %s (use "
+                             "--allow-missing to drop such samples)", st->samples[i].id,
+                             st->ckpts[k].name);
+                break;
+            }
+            if (*dropped == 0 && first_missing)
+                snprintf(first_missing, cap, "%s (checkpoint %s)", st->samples[i].id,
+                         st->ckpts[k].name);
+            st->samples[i].dropped = 1;
+            ++*dropped;
+            break;
+        }
+    free(seen);
+    return rc;
+}
+
 int panel_finish(panel *st, int allow_missing, size_t *dropped, char *first_missing, size_t cap,
                  gm_error *err)
 {
@@ -546,6 +642,8 @@ int panel_finish(panel *st, int allow_missing, size_t *dropped, char *first_miss
                 rank[a] = b;
     free(old);
 
+    if (st->losses_only)
+        return finish_losses(st, rank, allow_missing, dropped, first_missing, cap, err);
     st->cells = calloc(K * N + 1, sizeof *st->cells);
     if (!st->cells) {
         free(rank);

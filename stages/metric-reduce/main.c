@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 
     panel st;
     panel_init(&st);
+    st.losses_only = membership_only; /* groups need the losses alone */
     stage_io io = {0};
     record_reader *mem = NULL;
     size_t n_in = (size_t)(argc - first); /* the paths files; membership comes after them */

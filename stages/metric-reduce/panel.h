@@ -59,6 +59,7 @@ typedef struct panel {
     size_t n_ckpts;
     panel_cell *cells;            /* [n_ckpts, n_samples] once finished */
     void *pending;                /* private: cells as read, before finishing */
+    void *pending_losses;         /* private: losses as read (losses_only) */
     panel_group *groups;
     size_t n_groups;
     /* per-sample losses over all checkpoints of the panel (membership mode:
@@ -73,6 +74,8 @@ typedef struct panel {
     char weights[16];
     int have_shape;
     int membership_mode;          /* samples came from a membership file */
+    int losses_only;              /* --membership-only: keep each record's loss, nothing more
+                                   * (no path, no cells): memory flat in the pathways' length */
 } panel;
 
 void panel_init(panel *st);
@@ -88,7 +91,8 @@ int panel_add_membership(panel *st, const msgpack_object *rec, gm_error *err);
 /* After all records: order checkpoints by step, lay the cells out, check
  * duplicates (always an error) and missing cells (an error, or with
  * allow_missing the sample is dropped: *dropped counts them and first_missing
- * names the first). Full mode also builds the loss matrix from the cells. */
+ * names the first). Full mode also builds the loss matrix from the cells;
+ * losses_only builds only the loss matrix (st->cells stays NULL). */
 int panel_finish(panel *st, int allow_missing, size_t *dropped, char *first_missing, size_t cap,
                  gm_error *err);
 
