@@ -1,8 +1,10 @@
-/* forward.c: the OLMoE forward pass driver: embedding, the layer loop
- * (attention.c, moe.c), final RMSNorm, lm_head in row blocks over V with a
- * running logsumexp for the per-token NLL, and the per-sample outputs. The
- * helpers the blocks share are forward_ctx.c. It does not parse checkpoints
- * (model.c) or records (the stage).
+/* forward.c: the forward pass driver: embedding (times Granite's embedding
+ * multiplier), the layer loop composed from the config (attention.c or mla.c;
+ * moe.c plus a shared expert, or a dense ffn.c), final RMSNorm, lm_head in row
+ * blocks over V (logits over Granite's logits_scaling) with a running
+ * logsumexp for the per-token NLL, and the per-sample outputs. The helpers the
+ * blocks share are forward_ctx.c. It does not parse checkpoints (model.c) or
+ * records (the stage).
  * Spec: olmoe.md "Forward pass" steps 1-4; docs/records.md `trace`. */
 #include "forward.h"
 

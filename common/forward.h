@@ -1,14 +1,17 @@
-/* forward.h: the MoE forward pass of an opened checkpoint over token
- * sequences, producing what a `trace` record holds: per-token NLL and loss, the
- * token-averaged router softmax and top-k weights per layer, and on request the
- * per-token top-k choices and full router softmax. Several samples run as one
+/* forward.h: the MoE forward pass of an opened checkpoint (any family of
+ * hf_config.h) over token sequences, producing what a `trace` record holds:
+ * per-token NLL and loss, the token-averaged router distribution g and applied
+ * top-k weights per MoE layer, and on request the per-token top-k choices and
+ * g per token. Several samples run as one
  * batch, layer by layer (attention stays within each sample), so weights are
  * read once per batch. It does not read or write records, and does no
  * sampling or decoding. Spec: olmoe.md "Forward pass"; docs/records.md `trace`.
  *
  * Files: forward.c drives the pass (embedding, layer loop, lm_head and NLL)
- * and composes one file per block: attention.c, moe.c; the context they share
- * and their small helpers are forward_ctx.h, below them all.
+ * and composes one file per block: attention.c or mla.c, then moe.c (with
+ * route.c's routers) or ffn.c (dense layers, shared experts); attend.c is the
+ * attention core both attention blocks use; the context they share and their
+ * small helpers are forward_ctx.h, below them all.
  *
  * Dimension letters as in model.h: T tokens, D width, H heads, Dh head width,
  * E experts, K top-k, L layers, F expert width, V vocabulary. */
@@ -23,7 +26,7 @@
 #include "model.h"
 
 /* m must outlive the forward. NULL with err set on allocation failure, a
- * thread count below 1, or a model family this pass does not implement. */
+ * thread count below 1, or a shape this pass does not implement. */
 forward *forward_create(const model *m, const forward_opts *opts, gm_error *err);
 void forward_free(forward *f); /* accepts NULL */
 
@@ -41,9 +44,10 @@ void forward_sample_clear(forward_sample *s); /* accepts NULL */
 
 const forward_stats *forward_get_stats(const forward *f);
 
-/* Real FLOPs of one sample of T tokens (multiply-add = 2): q/k/v/o
- * projections, causal attention (T(T+1)/2 query-key pairs), router, the K
- * chosen experts per token, lm_head over every token. */
+/* Real FLOPs of one sample of T tokens (multiply-add = 2): the attention's
+ * projections (standard or latent), causal attention (T(T+1)/2 query-key
+ * pairs, windows ignored), router, the K chosen experts and any shared expert
+ * per token in MoE layers, the MLP in dense layers, lm_head over every token. */
 double forward_flops(const model_config *c, int64_t T);
 
 #endif
