@@ -1,8 +1,9 @@
 /* forward_ctx.h: what the forward pass's files share, below all of them: the
  * context (scratch buffers sized for the largest batch seen) and the small
- * helpers every block uses (weight access, RMSNorm, the finiteness check).
- * The blocks (attention.h, moe.h) include this, never forward.h, so the order
- * is forward -> blocks -> forward_ctx -> {tensor, gemm, vecmath}. Not for
+ * helpers every block uses (weight access, linear layers with biases,
+ * RMSNorm, RoPE, the finiteness check). The blocks (attention.h, mla.h,
+ * moe.h, ffn.h) include this, never forward.h, so the order is forward ->
+ * blocks -> {attend, route, forward_ctx} -> {tensor, gemm, vecmath}. Not for
  * stages: they include forward.h only. Spec: olmoe.md "Forward pass". */
 #ifndef GM_FORWARD_CTX_H
 #define GM_FORWARD_CTX_H
