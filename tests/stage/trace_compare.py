@@ -1,13 +1,13 @@
 #!/usr/bin/python3
-"""trace_compare.py: two record streams (router-trace's and router-trace-torch's, or the
-pathway-encode outputs of both) record by record: the same record types, keys in the same
+"""trace_compare.py: two record streams (router-trace's and router-trace-torch's, or what
+pathway-encode and metric-reduce make of both; plain msgpack) record by record: the same record types, keys in the same
 order, value types and vector lengths; ids, strings, integers and pathway strings equal; reals
 and real vectors within --tol. Top-k ids must be the same sets except near-ties: where they
 differ, the float64 reference (tests/reference/families_ref.py, --model, with the tokens from
 --samples) must see two selection scores within --tie there (its near_tie). Prints the worst
 difference of each field and the ties; exit 1 on any failure.
 
-  trace_compare.py A.mpk B.mpk [--model DIR --samples S.mpk] [--tol 1e-5] [--tie 1e-5]
+  trace_compare.py A.mpk B.mpk [--model DIR --samples S.mpk] [--tol 1e-5] [--tie 1e-5] [--rel]
 """
 import argparse
 import os
@@ -20,8 +20,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..
 
 VEC = {"token_nll": "<f4", "router_mean": "<f4", "topk_mean": "<f4", "topk_weights": "<f4",
        "probs": "<f4", "topk_ids": "<u2", "moe_layers": "<u4", "layer_counts": "<u2",
-       "cosines": "<f8"}
-EXACT = {"topk_ids", "moe_layers", "layer_counts"}
+       "cosines": "<f8", "losses": "<f8", "layer_distance": "<f8", "steps": "<u4"}
+EXACT = {"topk_ids", "moe_layers", "layer_counts", "steps"}
 
 
 def read(path):
@@ -58,6 +58,9 @@ def main():
     ap.add_argument("--samples")
     ap.add_argument("--tol", type=float, default=1e-5)
     ap.add_argument("--tie", type=float, default=1e-5)
+    ap.add_argument("--rel", action="store_true",
+                    help="reals within tol x max(1, |value|) (derived values such as C, which "
+                         "divides by a small max cosine)")
     a = ap.parse_args()
     ra, rb = read(a.a), read(a.b)
     ties = Ties(a.model, a.samples, a.tie)
@@ -109,7 +112,7 @@ def main():
             if type(u) is not type(v):
                 problems.append(f"{where}: {k} is {type(u).__name__} against {type(v).__name__}")
             elif isinstance(u, float):
-                see(k, abs(u - v), where)
+                see(k, abs(u - v) / (max(1.0, abs(u)) if a.rel else 1.0), where)
             elif isinstance(u, bytes) and k in VEC:
                 p, q = np.frombuffer(u, VEC[k]), np.frombuffer(v, VEC[k])
                 if p.size != q.size:
@@ -121,12 +124,15 @@ def main():
                         problems.append(f"{where}: {k} differs")
                 elif p.size:
                     d = np.abs(p.astype(np.float64) - q)
+                    if a.rel:
+                        d /= np.maximum(1.0, np.abs(p))
                     see(k, float(d.max()), f"{where} element {int(d.argmax())}")
             elif u != v:
                 problems.append(f"{where}: {k} is {u!r} against {v!r}")
     print(f"compared {len(ra)} records ({n_traces} traces)")
     for k, (d, where) in sorted(worst.items()):
-        print(f"{'ok  ' if d <= a.tol else 'FAIL'} {k:13s} worst {d:.3e} (tol {a.tol:g}) at {where}")
+        tol = f"tol {a.tol:g}{' relative' if a.rel else ''}"
+        print(f"{'ok  ' if d <= a.tol else 'FAIL'} {k:13s} worst {d:.3e} ({tol}) at {where}")
     print(f"top-k ids: {mismatches} mismatches, {n_ties} near-ties within {a.tie:g} excused")
     for p in problems[:10]:
         print("problem:", p)
