@@ -122,3 +122,19 @@ must_fail "a token id >= vocab_size" 1 "token id 256 >= vocab_size 256" \
 no_file "no output file after a bad token" "$TMP/bad.mpk"
 must_fail "a folder that is no checkpoint" 1 "router-trace-torch: error:" \
   "'$TT' --model '$TMP' '$TMP/mix.mpk' -o '$TMP/bad.mpk'"
+
+# ---- 5. docs/python.md's code runs: reading (every LZ4 frame), vectors, writing, the table
+if $PY -c 'import lz4.frame' 2>/dev/null; then
+  mkdir -p "$TMP/doc/study/paths"
+  cp "$TMP/olmoe-batched.tp.mpk" "$TMP/doc/study/paths/step40.mpk.lz4"
+  check "docs/python.md: its examples run and read every frame" bash -c "cd '$TMP/doc' && $PY - '$ROOT/docs/python.md' '$TMP/frames.lz4' <<'PYEOF'
+import re, subprocess, sys
+g = {}
+exec(compile('\n'.join(re.findall(r'\`\`\`python\n(.*?)\`\`\`', open(sys.argv[1]).read(), re.S)), 'python.md', 'exec'), g)
+recs = g['read_records'](sys.argv[2])
+assert [r['type'] for r in recs].count('header') == 3 and len(recs) == 18, [r['type'] for r in recs]
+assert len(g['rows']) == 8 and g['rows'][0]['checkpoint'] == 'step40-tokens1B', g['rows'][:1]
+g['write_samples']('w.mpk', [('x', 'd', [1, 2, 3])])
+assert g['read_records']('w.mpk')[1]['tokens'] == bytes([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0])
+PYEOF"
+fi
