@@ -27,6 +27,9 @@ Per MoE layer (families.md "What g_l is"):
   topk_mean   the weights the model applies (renormalized, scaled), per expert,
               averaged over tokens.
 
+Model(cfg, tensors, dtype, device=...) runs on any torch device: router-trace-torch
+(stages/router-trace-torch) imports it as its forward pass, on CUDA when there is a GPU.
+
 Config parsing reads rope_theta / rope_scaling and a rope_parameters map, and
 refuses (ConfigError naming the key) any key it does not know and any value it
 does not implement, instead of falling back to a default.
