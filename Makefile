@@ -1,4 +1,5 @@
-# grokmon: one Makefile. Every stages/<name>/*.c becomes bin/<name>; every
+# grokmon: one Makefile. Every stages/<name>/*.c becomes bin/<name> (a folder
+# without main.c holds a script, linked there); every
 # common/*.c goes into one static library; every tests/tools/<name>.c becomes a
 # test tool and every tests/unit/test_*.c a unit test. Add a file, not a rule.
 #
@@ -38,8 +39,11 @@ endif
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libgrokmon.a
-STAGES := $(notdir $(patsubst %/,%,$(wildcard stages/*/)))
-STAGE_BINS := $(addprefix $(BINDIR)/,$(STAGES))
+# C stages: the stages/<name>/ folders with a main.c. A folder without one holds a script
+# stages/<name>/<name> (router-trace-torch), linked into the bin folder as it is.
+STAGES := $(patsubst stages/%/main.c,%,$(wildcard stages/*/main.c))
+SCRIPT_STAGES := $(filter-out $(STAGES),$(notdir $(patsubst %/,%,$(wildcard stages/*/))))
+STAGE_BINS := $(addprefix $(BINDIR)/,$(STAGES) $(SCRIPT_STAGES))
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -73,6 +77,13 @@ $(BINDIR)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard stages/$(1)/*.c)) $(LIB)
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(STAGES),$(eval $(call stage_rule,$(s))))
+
+define script_rule
+$(BINDIR)/$(1): stages/$(1)/$(1)
+	@mkdir -p $$(@D)
+	ln -sfr $$< $$@
+endef
+$(foreach s,$(SCRIPT_STAGES),$(eval $(call script_rule,$(s))))
 
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(@D)

@@ -3,6 +3,7 @@
 #   run    what building and running a study needs: the compiler, pkg-config, the six
 #          libraries, GNU parallel and lz4 (`make demo`, the workers of a study)
 #   test   run's, plus the test tools: the Python reference oracles (torch, numpy, scipy),
+#          msgpack and lz4 for router-trace-torch (with torch; optional for a study),
 #          edlib, xmllint, chromium, clang for the fuzzers, and the reference tokenizer
 #          (tokenizers.js, `npm ci` in tests/reference/js; node from Debian if missing)
 #          (`make test`; the default)
@@ -18,6 +19,7 @@ run_packages=(
 )
 test_packages=(
   python3 python3-numpy python3-torch python3-scipy         # reference oracles
+  python3-msgpack python3-lz4                               # router-trace-torch (+ torch)
   libedlib-dev                                              # distance benchmark baseline
   libxml2-utils chromium                                    # report checks (xmllint, render)
   clang libclang-rt-14-dev                                  # fuzzing

@@ -34,6 +34,7 @@ run_one() { # name, command...
     grep -v '^ok - ' <<<"$out" | sed 's/^/    /' | tail -n 40
   else
     echo "pass $name ($p)"
+    grep '^ok - SKIPPED' <<<"$out" | sed 's/^/    /'   # a skip is said, never silent
   fi
 }
 

@@ -252,3 +252,32 @@ check "job array: then the whole command" bash -c "cd '$TMP' && '$STUDY' --bin '
 check "job array: phase 1 was done" grep -q 'phase 1: all 4 checkpoints done before' "$TMP/s9.err"
 same_records "job array: the first run's metrics" "$TMP/s9/metrics.mpk" "$TMP/s1/metrics.mpk" "$TMP/s9/" "$TMP/s1/"
 check "job array: no temporary left" bash -c "[ -z \"\$(find '$TMP/s9' -name '.*')\" ]"
+
+# --tracer: phase 1 with another tracer. torch (router-trace-torch) gives the default run's
+# pathway strings and, within 1e-5 (relative to values above 1: C divides by a small maximum
+# cosine on these random models), its pathway and metric records (tests/stage/router_trace_torch.sh
+# compares the traces themselves); a command ('CMD') is run with router-trace's options.
+check "--tracer CMD: router-trace named as a command" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
+  --data data/data.conf --out s12 --tracer '$BIN/router-trace' >s12.out 2>s12.err"
+for n in "${names[@]}"; do
+  same_file "--tracer CMD: paths of $n as the default run's" "$TMP/s1/paths/$n.mpk.lz4" "$TMP/s12/paths/$n.mpk.lz4"
+done
+must_fail "--tracer: a command that does not exist" 2 "--tracer: no-such-tracer is not an executable" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s13 --tracer 'no-such-tracer -x'"
+must_fail "--tracer torch in a folder made with router-trace is refused" 2 "was made with another data spec or phase-1 options" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s1 --tracer torch"
+if $PY -c 'import torch, msgpack' 2>/dev/null; then
+  check "--tracer torch" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
+    --data data/data.conf --out s14 --tracer torch >s14.out 2>s14.err"
+  check "--tracer torch: router-trace-torch made the traces" \
+    bash -c "$D '$TMP/s14/paths/step1000-tokens4B.mpk.lz4' | head -n 1 | grep -q '\"stage\":\"router-trace-torch\"'"
+  for n in "${names[@]}"; do
+    lz4 -dcq "$TMP/s1/paths/$n.mpk.lz4" >"$TMP/s1-$n.mpk"; lz4 -dcq "$TMP/s14/paths/$n.mpk.lz4" >"$TMP/s14-$n.mpk"
+    check "--tracer torch: $n has the default run's pathway strings" \
+      $PY "$ROOT/tests/stage/trace_compare.py" --rel "$TMP/s1-$n.mpk" "$TMP/s14-$n.mpk"
+  done
+  check "--tracer torch: the default run's metric records, within 1e-5 (relative)" \
+    $PY "$ROOT/tests/stage/trace_compare.py" --rel "$TMP/s1/metrics.mpk" "$TMP/s14/metrics.mpk"
+else
+  echo "ok - SKIPPED: grokmon-study --tracer torch not tested: $PY cannot import torch or msgpack"
+fi

@@ -27,6 +27,9 @@ Per MoE layer (families.md "What g_l is"):
   topk_mean   the weights the model applies (renormalized, scaled), per expert,
               averaged over tokens.
 
+Model(cfg, tensors, dtype, device=...) runs on any torch device: router-trace-torch
+(stages/router-trace-torch) imports it as its forward pass, on CUDA when there is a GPU.
+
 Config parsing reads rope_theta / rope_scaling and a rope_parameters map, and
 refuses (ConfigError naming the key) any key it does not know and any value it
 does not implement, instead of falling back to a default.
@@ -548,8 +551,8 @@ def attend(q, k, v, scale, window):
     query i iff i - window < j <= i (HF masking_utils sliding_window_overlay)."""
     T = q.shape[0]
     s = torch.einsum("thd,shd->hts", q, k) * scale
-    i = torch.arange(T)[:, None]
-    j = torch.arange(T)[None, :]
+    i = torch.arange(T, device=q.device)[:, None]
+    j = torch.arange(T, device=q.device)[None, :]
     masked = j > i
     if window:
         masked = masked | (j <= i - window)
@@ -583,7 +586,7 @@ def route_softmax_topk(logits, K, norm):
 
 def group_mask(gscore, tg, E):
     T, G = gscore.shape
-    keep = torch.zeros(T, G, dtype=torch.bool)
+    keep = torch.zeros(T, G, dtype=torch.bool, device=gscore.device)
     keep.scatter_(1, stable_topk(gscore, tg), True)
     return keep.repeat_interleave(E // G, dim=1)
 
@@ -627,16 +630,16 @@ def route_granite(logits, K):
 
 
 class Model:
-    def __init__(self, cfg, tensors, dtype, v2_softmax_mscale=False):
-        self.dtype = dtype
+    def __init__(self, cfg, tensors, dtype, v2_softmax_mscale=False, device="cpu"):
+        self.dtype, self.device = dtype, device
         self.s = s = Spec(cfg, v2_softmax_mscale)
-        self.w = {k: torch.from_numpy(v).to(dtype) for k, v in tensors.items()}
+        self.w = {k: torch.from_numpy(v).to(device=device, dtype=dtype) for k, v in tensors.items()}
         self.used = set()
         self.logit_std = []          # spread of every router's logits, for the generator's checks
         self.L, self.E, self.K = len(s.moe_layers), s.E, s.K
         dim = s.rdim if s.mla else s.hd
         inv, self.att_factor = rope_inv_freq(s.rope, dim)
-        self.inv_freq = inv
+        self.inv_freq = inv.to(device)
         self.layout = {l: self.expert_layout(l) for l in s.moe_layers}
         self.check_tensors()
 
@@ -700,7 +703,7 @@ class Model:
 
     # -- rope
     def cos_sin(self, T):
-        ang = torch.arange(T, dtype=torch.float64)[:, None] * self.inv_freq[None, :]
+        ang = torch.arange(T, dtype=torch.float64, device=self.device)[:, None] * self.inv_freq[None, :]
         emb = torch.cat([ang, ang], -1)
         return ((emb.cos() * self.att_factor).to(self.dtype), (emb.sin() * self.att_factor).to(self.dtype))
 
@@ -848,7 +851,7 @@ class Model:
     # -- whole pass
     def forward(self, tokens, probe=False):
         s = self.s
-        ids = torch.tensor(tokens, dtype=torch.long)
+        ids = torch.tensor(tokens, dtype=torch.long, device=self.device)
         T = len(tokens)
         cs = self.cos_sin(T)
         x = self.t("model.embed_tokens.weight", (s.V, s.D))[ids] * s.emb_mult
@@ -870,14 +873,14 @@ class Model:
         logits = (x @ head.T) / s.logit_div
         lse = torch.logsumexp(logits, -1)
         nll = (lse[:-1] - logits[:-1].gather(1, ids[1:, None])[:, 0]) if T > 1 else lse[:0]
-        st = lambda i: torch.stack([r[i] for r in rec]).double().numpy() if rec else np.zeros((0, T, 0))
+        st = lambda i: torch.stack([r[i] for r in rec]).double().cpu().numpy() if rec else np.zeros((0, T, 0))
         return {
-            "nll": nll.double().numpy(),
+            "nll": nll.double().cpu().numpy(),
             "probs": st(2),                                  # g per token [L, T, E]
-            "ids": torch.stack([r[0] for r in rec]).numpy() if rec else np.zeros((0, T, 0), int),
+            "ids": torch.stack([r[0] for r in rec]).cpu().numpy() if rec else np.zeros((0, T, 0), int),
             "wts": st(1),                                    # [L, T, K]
             "sel": st(3),                                    # [L, T, E]
-            "gsel": [None if r[4] is None else r[4].double().numpy() for r in rec],
+            "gsel": [None if r[4] is None else r[4].double().cpu().numpy() for r in rec],
         }
 
 
