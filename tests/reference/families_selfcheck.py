@@ -441,7 +441,7 @@ REFUSALS = [
     ("olmoe", {"quantization_config": {"quant_method": "fp8"}}, "quantization_config"),
     ("olmoe", {"hidden_act": "gelu"}, "hidden_act"),
     ("olmoe", {"rope_scaling": {"type": "dynamic", "factor": 2.0}}, "rope_scaling.rope_type"),
-    ("olmoe", {"rope_theta": None}, "rope_theta"),
+    ("mixtral", {"rope_theta": None}, "rope_theta"),  # olmoe has a default of 10000 in every version
     ("olmoe", {"rope_parameters": {"rope_type": "default", "rope_theta": 500.0}}, "rope_theta"),
     ("olmoe", {"partial_rotary_factor": 0.5}, "partial_rotary_factor"),
     ("mixtral", {"num_key_value_heads": None}, "num_key_value_heads"),
