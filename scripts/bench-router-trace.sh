@@ -19,13 +19,13 @@
 #   scripts/bench-router-trace.sh [--threads N] [--layers L] [--cores "SkylakeX Haswell"]
 #                                 [--full-tokens N] [--no-full] [--no-families]
 #                                 [--families "mixtral qwen3_moe"] [--reps N]
-#                                 [--no-full-family] [--tmp DIR]
+#                                 [--no-full-family] [--no-width] [--tmp DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${GM_BIN:-$PWD/bin} TOOLS=${GM_TOOLS:-$PWD/build/rel/tools}
 threads=$(nproc) layers=4 full=1 full_tokens=4096 tmp_base=${TMPDIR:-/tmp}
 families="mixtral qwen2_moe qwen3_moe deepseek_v2 deepseek_v3 granitemoe granitemoeshared"
-reps=3 full_family=1
+reps=3 full_family=1 width=1
 cores=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +38,7 @@ while [ $# -gt 0 ]; do
     --families) families=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
     --no-full-family) full_family=0; shift ;;
+    --no-width) width=0; shift ;;
     --tmp) tmp_base=$2; shift 2 ;;
     -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-router-trace: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -82,33 +83,35 @@ done
 # field VALUE-NAME STATS-LINE
 field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}' <<<"$2"; }
 
-# 2. OLMoE width, fewer layers
-wide="$work/olmoe-width-L$layers"
-t0=$(date +%s)
-"$TOOLS/gen-checkpoint" --preset olmoe --layers "$layers" --dtype bf16 --threads "$threads" "$wide"
-echo "== OLMoE-width model: D 2048, H 16, E 64, K 8, F 1024, V 50304, L $layers, BF16," \
-     "$(du -sh "$wide" | cut -f1) (generated in $(( $(date +%s) - t0 )) s)"
-# GFLOP/s per CPU: FLOPs over (user + sys) / threads, which another process
-# competing for the cores does not lower (OpenBLAS's spinning counts as use)
-printf '%-9s %6s %9s %9s %8s %8s %14s  %s\n' core tokens seconds tokens/s GFLOP/s of-peak \
-  "GF/cpu-s (pk)" "phases (s): attn router experts lm_head widen; peak RSS MB"
-for c in $cores; do
-  "$BIN/router-trace" --model "$wide" --threads "$threads" --blas-core "$c" "$work/s512.mpk" >/dev/null # warm the page cache
-  for T in 512 2048 4096; do
-    out=$(/usr/bin/time -f "cpu %U %S" "$BIN/router-trace" --model "$wide" --threads "$threads" \
-        --blas-core "$c" --stats "$work/s$T.mpk" 2>&1 >/dev/null)
-    s=$(grep 'stats:' <<<"$out")
-    cpu=$(awk '/^cpu / {print $2 + $3}' <<<"$out")
-    g=$(field gflop_per_s "$s")
-    printf '%-9s %6s %9s %9s %8s %7.0f%% %14s  %s %s %s %s %s; %s\n' "$c" "$T" "$(field seconds "$s")" \
-      "$(field tokens_per_s "$s")" "$g" "$(awk -v a="$g" -v b="${peak[$c]}" 'BEGIN{print 100 * a / b}')" \
-      "$(awk -v f="$(field gflops "$s")" -v c="$cpu" -v t="$threads" -v p="${peakc[$c]}" \
-           'BEGIN{printf "%.1f (%.0f%%)", f / (c / t), 100 * f / (c / t) / p}')" \
-      "$(field attn_s "$s")" "$(field router_s "$s")" "$(field experts_s "$s")" \
-      "$(field lm_head_s "$s")" "$(field widen_s "$s")" "$(field peak_rss_mb "$s")"
+# 2. OLMoE width, fewer layers (--no-width skips it)
+if [ "$width" = 1 ]; then
+  wide="$work/olmoe-width-L$layers"
+  t0=$(date +%s)
+  "$TOOLS/gen-checkpoint" --preset olmoe --layers "$layers" --dtype bf16 --threads "$threads" "$wide"
+  echo "== OLMoE-width model: D 2048, H 16, E 64, K 8, F 1024, V 50304, L $layers, BF16," \
+       "$(du -sh "$wide" | cut -f1) (generated in $(( $(date +%s) - t0 )) s)"
+  # GFLOP/s per CPU: FLOPs over (user + sys) / threads, which another process
+  # competing for the cores does not lower (OpenBLAS's spinning counts as use)
+  printf '%-9s %6s %9s %9s %8s %8s %14s  %s\n' core tokens seconds tokens/s GFLOP/s of-peak \
+    "GF/cpu-s (pk)" "phases (s): attn router experts lm_head widen; peak RSS MB"
+  for c in $cores; do
+    "$BIN/router-trace" --model "$wide" --threads "$threads" --blas-core "$c" "$work/s512.mpk" >/dev/null # warm the page cache
+    for T in 512 2048 4096; do
+      out=$(/usr/bin/time -f "cpu %U %S" "$BIN/router-trace" --model "$wide" --threads "$threads" \
+          --blas-core "$c" --stats "$work/s$T.mpk" 2>&1 >/dev/null)
+      s=$(grep 'stats:' <<<"$out")
+      cpu=$(awk '/^cpu / {print $2 + $3}' <<<"$out")
+      g=$(field gflop_per_s "$s")
+      printf '%-9s %6s %9s %9s %8s %7.0f%% %14s  %s %s %s %s %s; %s\n' "$c" "$T" "$(field seconds "$s")" \
+        "$(field tokens_per_s "$s")" "$g" "$(awk -v a="$g" -v b="${peak[$c]}" 'BEGIN{print 100 * a / b}')" \
+        "$(awk -v f="$(field gflops "$s")" -v c="$cpu" -v t="$threads" -v p="${peakc[$c]}" \
+             'BEGIN{printf "%.1f (%.0f%%)", f / (c / t), 100 * f / (c / t) / p}')" \
+        "$(field attn_s "$s")" "$(field router_s "$s")" "$(field experts_s "$s")" \
+        "$(field lm_head_s "$s")" "$(field widen_s "$s")" "$(field peak_rss_mb "$s")"
+    done
   done
-done
-rm -rf "$wide"
+  rm -rf "$wide"
+fi
 
 # 3. the other families at OLMoE width, each against OLMoE at the same width
 GENF="/usr/bin/python3 tests/reference/gen_family_checkpoint.py"
