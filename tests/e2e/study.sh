@@ -281,3 +281,39 @@ if $PY -c 'import torch, msgpack' 2>/dev/null; then
 else
   echo "ok - SKIPPED: grokmon-study --tracer torch not tested: $PY cannot import torch or msgpack"
 fi
+
+# Steps: known and distinct for every checkpoint before any forward pass (exit 2 naming the
+# checkpoint, no study folder made); --step-regex for other naming schemes (OLMo 2's
+# stage1-step...), --steps FILE for any names; the steps reach the records.
+mkdir -p "$TMP/ck2"
+for i in 0 1 2 3; do
+  s=$((1000 * (i + 1)))
+  cp -r "$TMP/ck/step$s-tokens4B" "$TMP/ck2/stage1-step$s-tokens4B"
+done
+must_fail "steps: a name without a step is refused before phase 1" 2 \
+  "checkpoint stage1-step1000-tokens4B has no step: its name does not match --step-regex" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck2/*' --data data/data.conf --out s15"
+check "steps: the refusal made no study folder" test ! -e "$TMP/s15"
+check "steps: --step-regex reads OLMo 2's names" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' \
+  --checkpoints 'ck2/*' --data data/data.conf --out s15 --step-regex 'step([0-9]+)' >s15.out 2>s15.err"
+check_sh "steps: --step-regex: the steps are in the pathway records" \
+  "[ \$($D '$TMP/s15/paths/stage1-step3000-tokens4B.mpk.lz4' | grep '\"type\":\"pathway\"' | grep -c '\"checkpoint\":\"stage1-step3000-tokens4B\",\"step\":3000') -eq 44 ]"
+for n in "${names[@]}"; do
+  lz4 -dcq "$TMP/s1/paths/$n.mpk.lz4" | $D | grep '"type":"pathway"' | sed 's/"checkpoint":"[^"]*"//' >"$TMP/a.jsonl"
+  lz4 -dcq "$TMP/s15/paths/stage1-$n.mpk.lz4" | $D | grep '"type":"pathway"' | sed 's/"checkpoint":"[^"]*"//' >"$TMP/b.jsonl"
+  same_file "steps: $n renamed gives the same pathway records" "$TMP/a.jsonl" "$TMP/b.jsonl"
+done
+printf '# name step\nstage1-step1000-tokens4B 10\nstage1-step2000-tokens4B,20\nstage1-step3000-tokens4B 30\nstage1-step4000-tokens4B 40\n' \
+  >"$TMP/steps.txt"
+check "steps: --steps FILE" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck2/*' \
+  --data data/data.conf --out s16 --steps steps.txt >s16.out 2>s16.err"
+check_sh "steps: --steps: the file's steps are in the records" \
+  "[ \$($D '$TMP/s16/paths/stage1-step2000-tokens4B.mpk.lz4' | grep '\"type\":\"pathway\"' | grep -c '\"step\":20,') -eq 44 ]"
+printf 'stage1-step1000-tokens4B 10\nstage1-step2000-tokens4B 10\n' >"$TMP/steps-dup.txt"
+must_fail "steps: two checkpoints with one step are refused" 2 "both have step 10: steps must be distinct" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck2/*' --data data/data.conf --out s17 \
+   --steps steps-dup.txt --step-regex 'step([0-9]+)'"
+must_fail "steps: --trace-args --step is refused" 2 "--step is set per checkpoint" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s17 --trace-args '--step 5'"
+must_fail "steps: a bad --steps line" 2 "steps-bad.txt:1: expected 'NAME STEP'" \
+  "cd '$TMP' && printf 'x y z\n' >steps-bad.txt && '$STUDY' --bin '$BIN' --checkpoints 'ck2/*' --data data/data.conf --out s17 --steps steps-bad.txt"
