@@ -317,3 +317,40 @@ must_fail "steps: --trace-args --step is refused" 2 "--step is set per checkpoin
   "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s17 --trace-args '--step 5'"
 must_fail "steps: a bad --steps line" 2 "steps-bad.txt:1: expected 'NAME STEP'" \
   "cd '$TMP' && printf 'x y z\n' >steps-bad.txt && '$STUDY' --bin '$BIN' --checkpoints 'ck2/*' --data data/data.conf --out s17 --steps steps-bad.txt"
+
+# --keep-traces and --sweep: the traces kept (LZ4), pathways encoded from them as from the pipe;
+# a sweep over 4 thresholds makes a study per value and one page, running each checkpoint's
+# forward pass once (a counting tracer counts them), and its threshold=0.7 study is the plain one.
+cat >"$TMP/count-tracer" <<EOF2
+#!/bin/bash
+echo run >>"$TMP/tracer-runs"
+exec "$BIN/router-trace" "\$@"
+EOF2
+chmod +x "$TMP/count-tracer"
+rm -f "$TMP/tracer-runs"
+check "--sweep threshold=0.5,0.6,0.7,0.8" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
+  --data data/data.conf --out s18 --tracer '$TMP/count-tracer' --sweep 'threshold=0.5,0.6,0.7,0.8' >s18.out 2>s18.err"
+check_sh "--sweep: the forward pass ran once per checkpoint (4 runs for 4 thresholds)" \
+  "[ \$(wc -l <'$TMP/tracer-runs') -eq 4 ]"
+for n in "${names[@]}"; do
+  check "--keep-traces: $n's trace kept, LZ4" bash -c "lz4 -dcq '$TMP/s18/traces/$n.mpk.lz4' | $D --brief 1 | grep -q '\"type\":\"trace\"'"
+  same_file "--keep-traces: $n's paths as from the pipe" "$TMP/s1/paths/$n.mpk.lz4" "$TMP/s18/paths/$n.mpk.lz4"
+  same_file "--sweep threshold=0.7: $n's paths are the study's own" "$TMP/s18/paths/$n.mpk.lz4" \
+    "$TMP/s18/sweep/threshold=0.7/paths/$n.mpk.lz4"
+done
+same_records "--sweep threshold=0.7: the study's metric records" "$TMP/s18/sweep/threshold=0.7/metrics.mpk" \
+  "$TMP/s18/metrics.mpk" "$TMP/s18/sweep/threshold=0.7/" "$TMP/s18/"
+lz4 -dcq "$TMP/s18/sweep/threshold=0.5/paths/step1000-tokens4B.mpk.lz4" | $D >"$TMP/t05.jsonl"
+check_sh "--sweep threshold=0.5: the pathways have threshold 0.5" \
+  "[ \$(grep '\"type\":\"pathway\"' '$TMP/t05.jsonl' | grep -c '\"threshold\":0.5,') -eq 44 ]"
+check "--sweep: the comparison page links every report" bash -c \
+  "for v in 0.5 0.6 0.7 0.8; do grep -q \"threshold=\$v/report.html\" '$TMP/s18/sweep/index.html' || exit 1; done"
+check "--sweep: every value's summary in sweep/summary.txt" bash -c \
+  "[ \$(grep -c '^==== threshold=' '$TMP/s18/sweep/summary.txt') -eq 4 ]"
+rm -f "$TMP/tracer-runs"
+check "--sweep eps: reuses the paths, no forward pass" bash -c "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' \
+  --data data/data.conf --out s18 --tracer '$TMP/count-tracer' --sweep 'eps=1.5,3' >s19.out 2>s19.err"
+check "--sweep eps: no tracer run" test ! -e "$TMP/tracer-runs"
+check "--sweep eps: two studies" test -f "$TMP/s18/sweep/eps=3/report.html" -a -f "$TMP/s18/sweep/eps=1.5/report.html"
+must_fail "--sweep: an unknown key" 2 "expected KEY=V1,V2,... with KEY threshold, weights, eps or delta" \
+  "cd '$TMP' && '$STUDY' --bin '$BIN' --checkpoints 'ck/step*' --data data/data.conf --out s20 --sweep 'tau=1,2'"
