@@ -59,3 +59,21 @@ no_file() {
   done
   ok "$name"
 }
+
+# random_samples NAME SEED V LEN...: $TMP/NAME.jsonl and $TMP/NAME.mpk, one `sample` record per
+# LEN with LEN random token ids below V (ids s0, s1, ...; domains d0, d1 in turn; source gen).
+# NOTE_AFTER=i adds a `note` record after sample i (a record that must pass through).
+random_samples() {
+  local name=$1 seed=$2 V=$3; shift 3
+  $PY - "$seed" "$V" "${NOTE_AFTER:--1}" "$@" >"$TMP/$name.jsonl" <<'PYEOF'
+import json, random, sys
+rng = random.Random(int(sys.argv[1])); V = int(sys.argv[2]); note = int(sys.argv[3])
+for i, T in enumerate(int(a) for a in sys.argv[4:]):
+    print(json.dumps({"type": "sample", "id": f"s{i}", "domain": "d%d" % (i % 2),
+                      "source": "gen", "index": i, "tokens": [rng.randrange(V) for _ in range(T)]}))
+    if i == note:
+        print(json.dumps({"type": "note", "text": "passed through", "n": 3}))
+PYEOF
+  "$BIN/dump" --from-json "$TMP/$name.jsonl" -o "$TMP/$name.mpk" \
+    || echo "not ok - samples $name: dump --from-json"
+}

@@ -29,18 +29,8 @@ FAMILIES="olmoe mixtral qwen2_moe qwen3_moe deepseek_v2 deepseek_v3 granitemoe g
 # keeps every sample (up to 300 tokens) within max_position_embeddings
 YARN="--yarn-omax 128"
 
-# samples NAME SEED V LEN...: a sample stream with random token ids below V
-samples() {
-  local name=$1 seed=$2 V=$3; shift 3
-  $PY - "$seed" "$V" "$@" >"$TMP/$name.jsonl" <<'EOF'
-import json, random, sys
-rng = random.Random(int(sys.argv[1])); V = int(sys.argv[2])
-for i, T in enumerate(int(a) for a in sys.argv[3:]):
-    print(json.dumps({"type": "sample", "id": f"s{i}", "domain": "d%d" % (i % 2),
-                      "source": "gen", "index": i, "tokens": [rng.randrange(V) for _ in range(T)]}))
-EOF
-  $D --from-json "$TMP/$name.jsonl" -o "$TMP/$name.mpk" || echo "not ok - samples $name: dump --from-json"
-}
+# samples NAME SEED V LEN...: random samples (lib.sh)
+samples() { random_samples "$@"; }
 
 # gen NAME FAMILY [generator options]: a checkpoint in $TMP/NAME; fails (with a not ok) when
 # the generator does, so a case reads `gen ... && compare ...`

@@ -10,18 +10,8 @@ source "$(dirname "$0")/../lib.sh"
 GEN=$TOOLS/gen-checkpoint RT=$BIN/router-trace D=$BIN/dump
 REF="$ROOT/tests/reference/olmoe_ref.py"
 
-# samples NAME SEED V LEN...: a sample stream with random token ids below V
-samples() {
-  local name=$1 seed=$2 V=$3; shift 3
-  $PY - "$seed" "$V" "$@" >"$TMP/$name.jsonl" <<'EOF'
-import json, random, sys
-rng = random.Random(int(sys.argv[1])); V = int(sys.argv[2])
-for i, T in enumerate(int(a) for a in sys.argv[3:]):
-    print(json.dumps({"type": "sample", "id": f"s{i}", "domain": "d%d" % (i % 2),
-                      "source": "gen", "index": i, "tokens": [rng.randrange(V) for _ in range(T)]}))
-EOF
-  $D --from-json "$TMP/$name.jsonl" -o "$TMP/$name.mpk"
-}
+# samples NAME SEED V LEN...: random samples (lib.sh)
+samples() { random_samples "$@"; }
 
 # compare NAME MODEL SAMPLES [router-trace options]: run, dump, check
 compare() {

@@ -21,20 +21,8 @@ if ! why=$($PY -c 'import torch, msgpack' 2>&1); then
 fi
 check "bin/router-trace-torch is installed and runs" "$TT" --version
 
-# samples NAME SEED V LEN...: samples with random token ids below V, and one `note` record
-samples() {
-  local name=$1 seed=$2 V=$3; shift 3
-  $PY - "$seed" "$V" "$@" >"$TMP/$name.jsonl" <<'EOF'
-import json, random, sys
-rng = random.Random(int(sys.argv[1])); V = int(sys.argv[2])
-for i, T in enumerate(int(a) for a in sys.argv[3:]):
-    print(json.dumps({"type": "sample", "id": f"s{i}", "domain": "d%d" % (i % 2),
-                      "source": "gen", "index": i, "tokens": [rng.randrange(V) for _ in range(T)]}))
-    if i == 1:
-        print(json.dumps({"type": "note", "text": "passed through", "n": 3}))
-EOF
-  $D --from-json "$TMP/$name.jsonl" -o "$TMP/$name.mpk" || echo "not ok - samples $name: dump --from-json"
-}
+# samples NAME SEED V LEN...: random samples (lib.sh), with one `note` record after the second
+samples() { NOTE_AFTER=1 random_samples "$@"; }
 
 # compare NAME MODEL SAMPLES [C options] -- [torch options]: both tracers, then trace_compare
 compare() {
