@@ -210,7 +210,7 @@ static int read_mixtral(const hf_keys *k, model_config *c, unsigned char *moe)
     int64_t w = 0;
     if (hf_dim(k, "intermediate_size", &c->F) || hf_dim(k, "num_local_experts", &c->E) ||
         hf_dim(k, "num_experts_per_tok", &c->K) || kv_heads_required(k, c) ||
-        head_dim(k, c, 1) || hf_int_opt(k, "sliding_window", 1, &w))
+        head_dim(k, c, 1) || hf_int_opt(k, "sliding_window", 0, &w))
         return -1;
     window_all(c, w);
     c->norm_topk_prob = 1; /* Mixtral always renormalizes over the k */
@@ -231,7 +231,7 @@ static int read_qwen2_moe(const hf_keys *k, model_config *c, unsigned char *moe)
         hf_bool_opt(k, "qkv_bias", &c->qkv_bias) ||
         hf_bool_opt(k, "norm_topk_prob", &c->norm_topk_prob) ||
         hf_bool_opt(k, "use_sliding_window", &sliding) ||
-        hf_int_opt(k, "sliding_window", 1, &w) || qwen_dense_layers(k, c, moe))
+        hf_int_opt(k, "sliding_window", 0, &w) || qwen_dense_layers(k, c, moe))
         return -1;
     c->shared = GM_SHARED_GATED;
     json_t *lt = hf_get(k, "layer_types");
@@ -271,7 +271,7 @@ static int read_qwen3_moe(const hf_keys *k, model_config *c, unsigned char *moe)
         head_dim(k, c, 1) || attention_bias(k, c) ||
         hf_bool_opt(k, "norm_topk_prob", &c->norm_topk_prob) ||
         hf_bool_opt(k, "use_sliding_window", &sliding) ||
-        hf_int_opt(k, "sliding_window", 1, &w) || qwen_dense_layers(k, c, moe))
+        hf_int_opt(k, "sliding_window", 0, &w) || qwen_dense_layers(k, c, moe))
         return -1;
     c->qk_norm = GM_QK_NORM_HEAD;
     if (sliding) { /* HF qwen3_moe slides every layer; max_window_layers is unused */
@@ -362,9 +362,10 @@ static int read_deepseek(const hf_keys *k, model_config *c, unsigned char *moe)
             return hf_refuse(k, "topk_method", "\"%.40s\" is not implemented for deepseek_v2 "
                              "(supported: greedy, group_limited_greedy)", method);
     }
-    /* q.k scale: (nope + rope)^-0.5; deepseek_v3 with YaRN times mscale(factor, all_dim)^2 */
+    /* q.k scale: (nope + rope)^-0.5, with YaRN times mscale(factor, mscale_all_dim)^2 (v3;
+     * v2 too since HF PR #47435, as deepseek-ai's own V2 code always had it) */
     c->attn_scale = 1.0 / sqrt((double)c->Dh);
-    if (v3 && c->rope == GM_ROPE_YARN && c->yarn_mscale_all_dim > 0 && c->yarn_factor > 1) {
+    if (c->rope == GM_ROPE_YARN && c->yarn_mscale_all_dim > 0 && c->yarn_factor > 1) {
         double m = 0.1 * c->yarn_mscale_all_dim * log(c->yarn_factor) + 1.0;
         c->attn_scale *= m * m;
     }

@@ -55,10 +55,11 @@ DISAGREEMENTS = """\
    (no renormalization). HF deepseek_v2 agrees and IGNORES norm_topk_prob entirely ("kept for
    backward compatibility"); deepseek-ai's remote code renormalizes when norm_topk_prob and top_k>1
    and then does NOT scale. Released V2/V2-Lite configs have norm_topk_prob false, so they agree.
-2. deepseek_v2 YaRN attention-scale correction: families.md lists it for v3 only, and HF
-   deepseek_v2 indeed has none (scaling = qk_head_dim^-0.5); deepseek-ai's V2 remote code multiplies
-   the softmax scale by yarn_get_mscale(factor, mscale_all_dim)^2 (1.59 for V2-Lite). HF followed;
-   --v2-softmax-mscale gives the remote-code variant.
+2. deepseek_v2 YaRN attention-scale correction: families.md lists it for v3 only. HF deepseek_v2 had
+   none (scaling = qk_head_dim^-0.5) until PR #47435 ("Fix yarn mscale_all_dim for DeepSeek v2",
+   merged 2026-07-20), which multiplies the scale by yarn_get_mscale(factor, mscale_all_dim)^2 as
+   deepseek-ai's V2 remote code always did (1.59 for V2-Lite). Current HF followed;
+   --v2-old-hf-scale gives the scale of HF before the fix.
 3. deepseek_v3 group selection masks the unkept groups' scores with 0.0 (HF and older remote code),
    not -inf: a biased score below 0 in a kept group can lose to a masked expert. Followed; the
    reference warns on stderr when that happens.
@@ -303,7 +304,7 @@ def rope_inv_freq(rope, dim):
 class Spec:
     """The parsed config: everything the forward pass needs, nothing defaulted silently."""
 
-    def __init__(self, cfg, v2_mscale=False):
+    def __init__(self, cfg, v2_old_scale=False):
         fam = cfg.get("model_type")
         if fam not in FAMILIES:
             raise ConfigError("model_type", f"{fam!r} is not one of {', '.join(FAMILIES)}")
@@ -331,7 +332,7 @@ class Spec:
         self.tied = bool(c["tie_word_embeddings"])
         self.rope = parse_rope(cfg)
         self.mla = fam.startswith("deepseek")
-        self.v2_mscale = v2_mscale
+        self.v2_old_scale = v2_old_scale
         {"olmoe": self._parse_olmoe, "mixtral": self._parse_mixtral, "qwen2_moe": self._parse_qwen,
          "qwen3_moe": self._parse_qwen, "deepseek_v2": self._parse_deepseek,
          "deepseek_v3": self._parse_deepseek, "granitemoe": self._parse_granitemoe,
@@ -475,7 +476,7 @@ class Spec:
                 raise ConfigError("topk_method", f"{m!r} is not implemented (greedy, group_limited_greedy)")
         ya = self.rope["type"] == "yarn"
         s = self.qk_hd ** -0.5
-        if ya and (v3 or self.v2_mscale):
+        if ya and (v3 or not self.v2_old_scale):
             mad = self.rope["mscale_all_dim"] or 0
             if mad:
                 m = yarn_get_mscale(self.rope["factor"], mad)
@@ -630,9 +631,9 @@ def route_granite(logits, K):
 
 
 class Model:
-    def __init__(self, cfg, tensors, dtype, v2_softmax_mscale=False, device="cpu"):
+    def __init__(self, cfg, tensors, dtype, v2_old_hf_scale=False, device="cpu"):
         self.dtype, self.device = dtype, device
-        self.s = s = Spec(cfg, v2_softmax_mscale)
+        self.s = s = Spec(cfg, v2_old_hf_scale)
         self.w = {k: torch.from_numpy(v).to(device=device, dtype=dtype) for k, v in tensors.items()}
         self.used = set()
         self.logit_std = []          # spread of every router's logits, for the generator's checks
@@ -1077,8 +1078,8 @@ def main():
     ap.add_argument("--samples")
     ap.add_argument("--trace")
     ap.add_argument("--fp32", action="store_true", help="compute in float32 instead of float64")
-    ap.add_argument("--v2-softmax-mscale", action="store_true",
-                    help="deepseek_v2: apply the remote code's YaRN mscale^2 to the softmax scale")
+    ap.add_argument("--v2-old-hf-scale", action="store_true",
+                    help="deepseek_v2: no YaRN mscale^2 on the softmax scale (HF before PR #47435)")
     ap.add_argument("--nll-tol", type=float, default=1e-4)
     ap.add_argument("--router-tol", type=float, default=1e-5)
     ap.add_argument("--tie", type=float, default=1e-5)
@@ -1093,10 +1094,10 @@ def main():
     try:
         if a.command == "config":        # config.json only, no tensors read
             with open(os.path.join(a.model, "config.json")) as fh:
-                print(json.dumps(Spec(json.load(fh), a.v2_softmax_mscale).describe(), default=str))
+                print(json.dumps(Spec(json.load(fh), a.v2_old_hf_scale).describe(), default=str))
             return 0
         cfg, tensors = load_checkpoint(a.model)
-        model = Model(cfg, tensors, torch.float32 if a.fp32 else torch.float64, a.v2_softmax_mscale)
+        model = Model(cfg, tensors, torch.float32 if a.fp32 else torch.float64, a.v2_old_hf_scale)
     except ConfigError as e:               # a data error (exit 1), as router-trace's refusals
         print(f"families_ref: error: {e}", file=sys.stderr)
         return 1

@@ -529,12 +529,13 @@ RELEASED = {
 
 def check_released():
     m40 = 0.1 * math.log(40) + 1
+    m40v2 = 0.1 * 0.707 * math.log(40) + 1  # V2-Lite's mscale_all_dim 0.707, factor 40
     want = {  # (MoE layers, router, softmax scale)
         "OLMoE-1B-7B-0924": (16, "softmax_topk", 128 ** -0.5),
         "Mixtral-8x7B-v0.1": (32, "softmax_topk", 128 ** -0.5),
         "Qwen1.5-MoE-A2.7B": (24, "softmax_topk", 128 ** -0.5),
         "Qwen3-30B-A3B": (48, "softmax_topk", 128 ** -0.5),
-        "DeepSeek-V2-Lite": (26, "v2_greedy", 192 ** -0.5),
+        "DeepSeek-V2-Lite": (26, "v2_greedy", 192 ** -0.5 * m40v2 * m40v2),  # HF PR #47435
         "DeepSeek-V3 (bf16)": (58, "v3", 192 ** -0.5 * m40 * m40),
         "granite-3.0-1b-a400m": (24, "granite", 0.015625),
     }
@@ -664,10 +665,10 @@ def check_d():
     check("(d) deepseek_v3 softmax scale (16+8)^-0.5 * (0.1 ln 4 + 1)^2",
           abs(sp.attn_scale - 24 ** -0.5 * m * m) < 1e-15, str(sp.attn_scale))
     cfg = json.load(open(os.path.join(mkgen("scale-v2", "deepseek_v2"), "config.json")))
-    check("(d) deepseek_v2 softmax scale (HF): (16+8)^-0.5, no mscale",
-          abs(fr.Spec(cfg).attn_scale - 24 ** -0.5) < 1e-15)
-    check("(d) deepseek_v2 --v2-softmax-mscale: times (0.0707 ln 4 + 1)^2",
-          abs(fr.Spec(cfg, True).attn_scale - 24 ** -0.5 * (0.0707 * math.log(4) + 1) ** 2) < 1e-15)
+    check("(d) deepseek_v2 softmax scale (HF since PR #47435): (16+8)^-0.5 * (0.0707 ln 4 + 1)^2",
+          abs(fr.Spec(cfg).attn_scale - 24 ** -0.5 * (0.0707 * math.log(4) + 1) ** 2) < 1e-15)
+    check("(d) deepseek_v2 --v2-old-hf-scale: (16+8)^-0.5, no mscale",
+          abs(fr.Spec(cfg, True).attn_scale - 24 ** -0.5) < 1e-15)
     # sliding window: with q = k = 0 every allowed key weighs the same, so position i's output
     # is the mean of the one-hot values of keys i-w+1 .. i
     T, w = 6, 3

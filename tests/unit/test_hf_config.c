@@ -76,6 +76,16 @@ int main(void)
           "v3: one shared expert of moe_intermediate_size, dense layers of intermediate_size");
     hf_config_clear(&c);
 
+    /* deepseek_v2 (YaRN factor 4, mscale_all_dim 0.707): the same correction since HF PR
+     * #47435, as deepseek-ai's own V2 code: 24^-0.5 * (0.0707 ln 4 + 1)^2 */
+    CHECK(read_seed("deepseek_v2", &c, &err) == 0, "deepseek_v2 seed reads (%s)", err.msg);
+    m = 0.1 * 0.707 * log(4.0) + 1.0;
+    CHECK(near(c.attn_scale, pow(24.0, -0.5) * m * m) && c.router == GM_ROUTER_SOFTMAX_GROUP &&
+              !c.norm_topk_prob && c.rope_interleave,
+          "v2: YaRN's mscale^2 on the scale (%.15g), group-limited softmax, interleaved rope",
+          c.attn_scale);
+    hf_config_clear(&c);
+
     /* qwen2_moe: mlp_only_layers [1] -> layers 0 and 2 route; gated shared expert; q/k/v biases
      * (qkv_bias's default), no o bias; rms_norm_eps default 1e-6 */
     CHECK(read_seed("qwen2_moe", &c, &err) == 0, "qwen2_moe seed reads (%s)", err.msg);
@@ -84,6 +94,10 @@ int main(void)
           "qwen2_moe: gated shared expert 48 wide, q/k/v biases only");
     CHECK(c.H_kv == 2 && c.Dh == 16 && near(c.rope_theta, 1e6) && c.window[0] == 0,
           "qwen2_moe: GQA 4:2, head 16, theta 1e6, no window");
+    hf_config_clear(&c);
+    /* transformers v5 saves sliding_window 0 when use_sliding_window is false: no window */
+    CHECK(read_edited("qwen2_moe", "\"sliding_window\": null", "\"sliding_window\": 0", &c, &err) == 0 &&
+              c.window[0] == 0 && c.window[2] == 0, "qwen2_moe: sliding_window 0 is no window (%s)", err.msg);
     hf_config_clear(&c);
 
     /* granitemoe: top-k then softmax; the four multipliers; tied embeddings */
