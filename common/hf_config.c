@@ -102,7 +102,7 @@ static int config_parse(const char *path, json_t *root, model_config *c, gm_erro
 {
     if (!json_is_object(root))
         return gm_fail(err, GM_EDATA, "%s: not a JSON object", path);
-    hf_keys k = {path, root, err};
+    hf_keys k = {path, root, err, NULL};
     json_t *mt = json_object_get(root, "model_type");
     if (!mt)
         return gm_fail(err, GM_EDATA, "%s: missing key \"model_type\"", path);

@@ -365,8 +365,8 @@ static int read_deepseek(const hf_keys *k, model_config *c, unsigned char *moe)
     /* q.k scale: (nope + rope)^-0.5, with YaRN times mscale(factor, mscale_all_dim)^2 (v3;
      * v2 too since HF PR #47435, as deepseek-ai's own V2 code always had it) */
     c->attn_scale = 1.0 / sqrt((double)c->Dh);
-    if (c->rope == GM_ROPE_YARN && c->yarn_mscale_all_dim > 0 && c->yarn_factor > 1) {
-        double m = 0.1 * c->yarn_mscale_all_dim * log(c->yarn_factor) + 1.0;
+    if (c->rope == GM_ROPE_YARN && c->yarn_mscale_all_dim > 0) {
+        double m = hf_yarn_mscale(c->yarn_factor, c->yarn_mscale_all_dim);
         c->attn_scale *= m * m;
     }
     return 0;

@@ -19,7 +19,8 @@ int hf_refuse(const hf_keys *k, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return gm_fail(k->err, GM_EDATA, "%s: key \"%s\" %s", k->path, key, what);
+    return gm_fail(k->err, GM_EDATA, "%s: key \"%s%s\" %s", k->path, k->prefix ? k->prefix : "",
+                   key, what);
 }
 
 static int int_in(const hf_keys *k, const char *key, json_t *v, int64_t min, int64_t *out)
@@ -41,7 +42,8 @@ int hf_dim(const hf_keys *k, const char *key, int64_t *out)
 {
     json_t *v = hf_get(k, key);
     if (!v)
-        return gm_fail(k->err, GM_EDATA, "%s: missing key \"%s\"", k->path, key);
+        return gm_fail(k->err, GM_EDATA, "%s: missing key \"%s%s\"", k->path,
+                       k->prefix ? k->prefix : "", key);
     return int_in(k, key, v, 1, out);
 }
 

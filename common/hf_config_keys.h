@@ -13,9 +13,10 @@
 #define HF_DIM_MAX ((int64_t)1 << 24) /* beyond any MoE shape; keeps products in int64 */
 
 typedef struct hf_keys {
-    const char *path; /* config.json, for messages */
-    json_t *root;
+    const char *path;   /* config.json, for messages */
+    json_t *root;       /* the object the keys are in */
     gm_error *err;
+    const char *prefix; /* a nested map's keys in messages: "rope_scaling." (NULL: top level) */
 } hf_keys;
 
 /* The key's value, or NULL when it is absent or null. */
@@ -35,6 +36,10 @@ int hf_str_opt(const hf_keys *k, const char *key, const char **out);
 /* A refusal: "PATH: key "KEY" ..." with the rest formatted. */
 int hf_refuse(const hf_keys *k, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* YaRN's magnitude correction of a scale factor (HF yarn_get_mscale): 1 when scale <= 1,
+ * else 0.1 mscale ln(scale) + 1. */
+double hf_yarn_mscale(double scale, double mscale);
 
 /* The rotary embedding settings: rope_theta / rope_scaling or a rope_parameters
  * map (hf_rope.c). */

@@ -29,10 +29,8 @@ static int route(forward *f, int64_t l, forward_sample *s, gm_error *err)
     int64_t T = f->Tall, D = c->D, E = c->E, K = c->K, L = c->L_moe;
     int64_t ml = ly->moe; /* the trace's layer */
 
-    /* logits = h @ Wg^T  [T, E]; p = softmax(logits) over E */
-    const float *w = fw_weights(f, &ly->router, 0, E * D, f->wa);
-    gemm_nt(T, E, D, f->h, D, w, D, 0.0f, f->logits, E);
-    fw_release(f, &ly->router);
+    /* logits = h @ Wg^T  [T, E] */
+    fw_linear(f, &ly->router, NULL, f->h, D, 0.0f, f->logits, E);
     if (!f->o.skip_finite_check) {
         char what[64];
         snprintf(what, sizeof what, "layer %lld router logit", (long long)l);

@@ -562,6 +562,30 @@ static int domains_and_groups_sort(panel *st, gm_error *err)
     return 0;
 }
 
+/* A sample missing from some checkpoint (no cell; losses_only: seen [K, N] is 0): an error,
+ * or (allow_missing) dropped, counted in *dropped, the first named in first_missing. */
+static int drop_missing(panel *st, const unsigned char *seen, int allow_missing, size_t *dropped,
+                        char *first_missing, size_t cap, gm_error *err)
+{
+    size_t N = st->n_samples;
+    for (size_t i = 0; i < N; i++)
+        for (size_t k = 0; k < st->n_ckpts; k++) {
+            if (seen ? seen[k * N + i] : st->cells[k * N + i].count)
+                continue;
+            if (!allow_missing)
+                return gm_fail(err, GM_EDATA, "sample %s is missing from checkpoint %s (use "
+                               "--allow-missing to drop such samples)", st->samples[i].id,
+                               st->ckpts[k].name);
+            if (*dropped == 0 && first_missing)
+                snprintf(first_missing, cap, "%s (checkpoint %s)", st->samples[i].id,
+                         st->ckpts[k].name);
+            st->samples[i].dropped = 1;
+            ++*dropped;
+            break;
+        }
+    return 0;
+}
+
 /* losses_only: the loss matrix straight from the records' losses, with the
  * same duplicate and missing checks as the cells get; takes rank over. */
 static int finish_losses(panel *st, size_t *rank, int allow_missing, size_t *dropped,
@@ -594,23 +618,8 @@ static int finish_losses(panel *st, size_t *rank, int allow_missing, size_t *dro
         free(pl);
         st->pending_losses = NULL;
     }
-    for (size_t i = 0; i < N && rc == 0; i++)
-        for (size_t k = 0; k < K; k++) {
-            if (seen[k * N + i])
-                continue;
-            if (!allow_missing) {
-                rc = gm_fail(err, GM_EDATA, "sample %s is missing from checkpoint %s (use "
-                             "--allow-missing to drop such samples)", st->samples[i].id,
-                             st->ckpts[k].name);
-                break;
-            }
-            if (*dropped == 0 && first_missing)
-                snprintf(first_missing, cap, "%s (checkpoint %s)", st->samples[i].id,
-                         st->ckpts[k].name);
-            st->samples[i].dropped = 1;
-            ++*dropped;
-            break;
-        }
+    if (rc == 0)
+        rc = drop_missing(st, seen, allow_missing, dropped, first_missing, cap, err);
     free(seen);
     return rc;
 }
@@ -669,22 +678,8 @@ int panel_finish(panel *st, int allow_missing, size_t *dropped, char *first_miss
         st->pending = NULL;
     }
 
-    /* missing cells: an error, or drop the sample */
-    for (size_t i = 0; i < N; i++) {
-        for (size_t k = 0; k < K; k++) {
-            if (st->cells[k * N + i].count)
-                continue;
-            if (!allow_missing)
-                return gm_fail(err, GM_EDATA, "sample %s is missing from checkpoint %s (use "
-                               "--allow-missing to drop such samples)", st->samples[i].id,
-                               st->ckpts[k].name);
-            if (*dropped == 0 && first_missing)
-                snprintf(first_missing, cap, "%s (checkpoint %s)", st->samples[i].id, st->ckpts[k].name);
-            st->samples[i].dropped = 1;
-            ++*dropped;
-            break;
-        }
-    }
+    if (drop_missing(st, NULL, allow_missing, dropped, first_missing, cap, err))
+        return -1;
 
     if (st->membership_mode) {
         /* every checkpoint must be one the membership file has losses for, and agree with them */
